@@ -1,0 +1,205 @@
+"""The mixin shared by every PyTorch layer: window buffer, masked weight, counting, checks.
+
+A windowed layer is a plain ``nn.Linear`` / ``nn.Conv2d`` / ``nn.ConvTranspose2d`` whose forward
+uses ``weight * window``. The window is a buffer (bool for binary forms, float for 'gaussian'),
+never a parameter, so optimisers never see it and masked entries of the effective weight stay
+exactly zero whatever the optimiser does to ``weight``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from bionn.windows import BINARY_FORMS, Window, WindowSpec
+
+
+class WindowedLayer:
+    """Mixin for ``nn.Module`` layers with a ``weight`` whose first two dims are (y, x)."""
+
+    weight: Tensor
+    window: Tensor
+    window_spec: WindowSpec
+    usage: float
+    halfbandwidth: float
+    scale_init: bool
+    training: bool
+
+    # Filled by ``_install_window``; the layer's ``reset_parameters`` runs before it exists.
+    _eval_cache: tuple[tuple[Any, ...], Tensor] | None = None
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _channel_axes(self) -> tuple[int, int]:
+        """``(n_x, n_y)`` of the window matrix; see SPEC's axis table."""
+        raise NotImplementedError
+
+    def _install_window(self, spec: WindowSpec, scale_init: bool = True) -> None:
+        n_x, n_y = self._channel_axes()
+        kernel_shape = tuple(self.weight.shape[2:])
+        built = spec.build(n_x, n_y, kernel_shape)
+        self.window_spec = spec
+        self.usage = built.usage
+        self.halfbandwidth = built.halfbandwidth
+        self.scale_init = scale_init
+        self.register_buffer("window", self._as_buffer(built))  # type: ignore[attr-defined]
+        if scale_init:
+            self._scale_initial_weight()
+
+    def _as_buffer(self, built: Window) -> Tensor:
+        values = torch.from_numpy(built.values)
+        values = values.reshape(values.shape + (1,) * (self.weight.dim() - values.dim()))
+        dtype = torch.bool if self.is_binary else self.weight.dtype
+        return values.expand(self.weight.shape).to(self.weight.device, dtype).contiguous()
+
+    def reset_parameters(self) -> None:
+        """The parent's initialisation, then the window's initial scaling (SPEC)."""
+        super().reset_parameters()  # type: ignore[misc]
+        if "window" in self._buffers and self.scale_init:  # type: ignore[attr-defined]
+            self._scale_initial_weight()
+
+    @torch.no_grad()
+    def _scale_initial_weight(self) -> None:
+        if not self.is_binary:
+            return  # SPEC: the 'gaussian' kernel is not pre-scaled.
+        ones = int(self.window.count_nonzero())
+        w_corr = self.window.numel() / ones if ones else 1.0
+        self.weight.mul_(self.window).mul_(w_corr)
+
+    # -- forward ----------------------------------------------------------------------------
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether the window is a 0/1 mask (every form but 'gaussian')."""
+        return self.window_spec.form in BINARY_FORMS
+
+    def masked_weight(self) -> Tensor:
+        """The effective weight ``weight * window`` used in forward.
+
+        In eval mode without autograd the product is cached, keyed on the weight's version
+        counter, so inference costs the same as the plain layer; any in-place update, ``.to()``
+        or ``load_state_dict`` changes the key.
+        """
+        weight = self.weight
+        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self._multiply(weight)
+        key = (
+            weight._version,
+            weight.data_ptr(),
+            weight.dtype,
+            self.window._version,
+            self.window.data_ptr(),
+            torch.is_inference_mode_enabled(),
+        )
+        if self._eval_cache is None or self._eval_cache[0] != key:
+            self._eval_cache = (key, self._multiply(weight))
+        return self._eval_cache[1]
+
+    def _multiply(self, weight: Tensor) -> Tensor:
+        window = self.window
+        if window.dtype != torch.bool and window.dtype != weight.dtype:
+            window = window.to(weight.dtype)
+        return weight * window
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        state.pop("_eval_cache", None)
+        return state
+
+    # -- counting (seed-compatible names) -----------------------------------------------------
+
+    @property
+    def form(self) -> str:
+        """The window form."""
+        return self.window_spec.form
+
+    def get_num_weights(self) -> int:
+        """Window size, spatial kernel dims included."""
+        return self.window.numel()
+
+    def get_num_zeros(self) -> int:
+        """Weights the window removes (for 'gaussian': the removed share of the window size)."""
+        if self.is_binary:
+            return self.window.numel() - int(self.window.count_nonzero())
+        return round(self.window.numel() * (1.0 - self.usage))
+
+    def get_reduced_ratio(self) -> float:
+        """Fraction of weights removed: ``1 - usage``."""
+        return 1.0 - self.usage
+
+    def get_halfbandwidth(self) -> float:
+        """The band half-width of 'diagonal' / 'gaussian' windows (0 for other forms)."""
+        return self.halfbandwidth
+
+    def _window_repr(self) -> str:
+        spec = self.window_spec
+        text = f"form={spec.form!r}, usage={self.usage:.4f}"
+        if spec.form == "2d":
+            text += f", radius={spec.radius:.4g}, grids=(x:{spec.x_width}, y:{spec.y_width})"
+        if spec.form in ("random", "individual", "kernel"):
+            text += f", seed={spec.seed}"
+        return text
+
+    def extra_repr(self) -> str:
+        """The parent's repr plus form and usage."""
+        return f"{super().extra_repr()}, {self._window_repr()}"  # type: ignore[misc]
+
+    # -- state_dict ---------------------------------------------------------------------------
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        key = prefix + "window"
+        loaded = state_dict.get(key)
+        if loaded is not None and not _same_window(loaded, self.window):
+            raise ValueError(
+                f"state_dict[{key!r}] does not match this layer's window ({self._window_repr()}); "
+                "build the layer with the same form, usage/radius, grids and seed as the saved one"
+            )
+        super()._load_from_state_dict(  # type: ignore[misc]
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        if loaded is None and key in missing_keys:
+            missing_keys.remove(key)  # plain-layer checkpoints carry no window: ours is rebuilt
+
+
+def _same_window(loaded: Tensor, window: Tensor) -> bool:
+    if loaded.shape != window.shape:
+        return False
+    if window.dtype == torch.bool:
+        return bool(torch.equal(loaded.to(window.device, torch.bool), window))
+    return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
+
+
+def warn_dead_channels(n_x: int, n_y: int, spec: WindowSpec, layer: str) -> None:
+    """Warn when a '2d' grid leaves channels outside whole rows (the seed's behaviour)."""
+    if spec.form != "2d" or n_y <= 1:
+        return
+    if n_y % spec.y_width:
+        dead = n_y - (n_y // spec.y_width) * spec.y_width
+        warnings.warn(
+            f"{layer}: {n_y} y channels are not a multiple of output2d_width={spec.y_width}; "
+            f"the last {dead} are never connected (dead), as in the original code",
+            stacklevel=4,
+        )
+    if n_x % spec.x_width:
+        warnings.warn(
+            f"{layer}: {n_x} x channels are not a multiple of input2d_width={spec.x_width}; "
+            "the channels of the last partial grid row sit outside the unit plane",
+            stacklevel=4,
+        )
+
+
+def torch_seed() -> int:
+    """A fresh seed for random forms from torch's RNG (reproducible after ``torch.manual_seed``)."""
+    return int(torch.randint(2**31 - 1, ()).item())
