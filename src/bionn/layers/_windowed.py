@@ -138,7 +138,11 @@ class WindowedLayer:
         spec = self.window_spec
         text = f"form={spec.form!r}, usage={self.usage:.4f}"
         if spec.form == "2d":
-            text += f", radius={spec.radius:.4g}, grids=(x:{spec.x_width}, y:{spec.y_width})"
+            n_x, n_y = self._channel_axes()
+            text += (
+                f", radius={spec.radius:.4g}, x_grid=({n_x // spec.x_width}, {spec.x_width})"
+                f", y_grid=({n_y // spec.y_width}, {spec.y_width})"
+            )
         if spec.form in ("random", "individual", "kernel"):
             text += f", seed={spec.seed}"
         return text
