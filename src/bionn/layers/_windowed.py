@@ -8,11 +8,12 @@ exactly zero whatever the optimiser does to ``weight``.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from bionn.windows import BINARY_FORMS, Window, WindowSpec
 
@@ -30,6 +31,9 @@ class WindowedLayer:
 
     # Filled by ``_install_window``; the layer's ``reset_parameters`` runs before it exists.
     _eval_cache: tuple[tuple[Any, ...], Tensor] | None = None
+    # Set by ``freeze``: ``weight`` already holds the masked weight.
+    frozen: bool = False
+    _requires_grad_before_freeze: bool = True
 
     # -- construction -------------------------------------------------------------------------
 
@@ -84,6 +88,8 @@ class WindowedLayer:
         or ``load_state_dict`` changes the key.
         """
         weight = self.weight
+        if self.frozen:
+            return weight
         if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
             return self._multiply(weight)
         key = (
@@ -103,6 +109,72 @@ class WindowedLayer:
         if window.dtype != torch.bool and window.dtype != weight.dtype:
             window = window.to(weight.dtype)
         return weight * window
+
+    # -- inference and export ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def freeze(self) -> WindowedLayer:
+        """Inference mode: store the masked weight in ``weight`` once; forward multiplies no more.
+
+        ``weight`` stops requiring grad. For binary forms :meth:`unfreeze` undoes this exactly
+        (the masked weight is a valid weight for the same window). For 'gaussian' the real-valued
+        window is baked into ``weight`` and cannot be taken out again: freezing such a layer is
+        inference-only, and a ``state_dict`` saved while frozen must be loaded into a frozen
+        layer. Loading a checkpoint into a frozen layer masks the loaded weight again.
+
+        Returns:
+            The layer itself.
+
+        """
+        if not self.frozen:
+            self.weight.copy_(self._multiply(self.weight))
+            self._requires_grad_before_freeze = self.weight.requires_grad
+            self.weight.requires_grad_(False)
+            self.frozen = True
+            self._eval_cache = None
+        return self
+
+    def unfreeze(self) -> WindowedLayer:
+        """Undo :meth:`freeze` (binary forms only); the layer trains again.
+
+        Raises:
+            ValueError: For a frozen 'gaussian' layer, whose window cannot be divided out.
+
+        """
+        if self.frozen:
+            if not self.is_binary:
+                raise ValueError(
+                    "a frozen 'gaussian' layer cannot be unfrozen: its real-valued window is "
+                    "baked into the weight; reload weights saved before freeze()"
+                )
+            self.weight.requires_grad_(self._requires_grad_before_freeze)
+            self.frozen = False
+        return self
+
+    @classmethod
+    def plain_class(cls) -> type[nn.Module]:
+        """Return the torch layer this class windows (``nn.Linear``, ``nn.Conv2d`` ...)."""
+        return next(
+            c for c in cls.__mro__ if issubclass(c, nn.Module) and not issubclass(c, WindowedLayer)
+        )
+
+    @torch.no_grad()
+    def to_plain(self) -> nn.Module:
+        """Return a plain copy of the parent class whose weight is the masked weight.
+
+        Same hyper-parameters, device, dtype, bias, training mode and ``requires_grad``; the
+        result owns its own tensors.
+        """
+        plain_class = self.plain_class()
+        plain = plain_class(**plain_arguments(self, plain_class))  # type: ignore[arg-type]
+        plain.weight.copy_(self.masked_weight())
+        if self.bias is not None:  # type: ignore[attr-defined]
+            plain.bias.copy_(self.bias)  # type: ignore[attr-defined]
+        for name, parameter in plain.named_parameters():
+            parameter.requires_grad_(getattr(self, name).requires_grad)
+        if self.frozen:  # the plain copy is an ordinary layer: it trains as before the freeze
+            plain.weight.requires_grad_(self._requires_grad_before_freeze)
+        return plain.train(self.training)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # type: ignore[misc]
@@ -175,6 +247,9 @@ class WindowedLayer:
         )
         if loaded is None and key in missing_keys:
             missing_keys.remove(key)  # plain-layer checkpoints carry no window: ours is rebuilt
+        if self.frozen:
+            with torch.no_grad():
+                self.weight.copy_(self._multiply(self.weight))  # forward no longer masks
 
 
 def _same_window(loaded: Tensor, window: Tensor) -> bool:
@@ -183,6 +258,20 @@ def _same_window(loaded: Tensor, window: Tensor) -> bool:
     if window.dtype == torch.bool:
         return bool(torch.equal(loaded.to(window.device, torch.bool), window))
     return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
+
+
+def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str, Any]:
+    """``plain_class``'s constructor arguments read back from ``layer`` (device, dtype included).
+
+    Linear / Conv / ConvTranspose layers store every constructor argument under its own name,
+    except ``bias``, which is a tensor or None.
+    """
+    names = inspect.signature(plain_class.__init__).parameters
+    skip = ("self", "bias", "device", "dtype")
+    arguments = {n: getattr(layer, n) for n in names if n not in skip}
+    weight = layer.weight
+    return {**arguments, "bias": layer.bias is not None, "device": weight.device,
+            "dtype": weight.dtype}  # fmt: skip
 
 
 def warn_dead_channels(n_x: int, n_y: int, spec: WindowSpec, layer: str) -> None:
