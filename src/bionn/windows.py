@@ -10,14 +10,13 @@ Example:
     >>> w = window_2d(64, 64, x_width=8, y_width=8, radius=0.5)
     >>> w.shape, round(float(w.mean()), 4)
     ((64, 64), 0.4561)
-
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -103,7 +102,6 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     Returns:
         Bool array of shape ``(n_y, n_x)``. Channels outside whole grid rows are never
         connected on y, exactly as in the original code.
-
     """
     _check_grid(n_x, n_y, x_width, y_width, radius)
     if n_y <= 1:
@@ -137,7 +135,6 @@ def radius_for_usage(
 
     Returns:
         ``(radius, achieved_usage)``.
-
     """
     if not 0.0 < usage <= 1.0:
         raise ValueError(f"usage must be in (0, 1], got {usage!r}")
@@ -183,7 +180,6 @@ def window_diagonal(
         n_y: Channels on the y axis.
         reduction: Fraction of weights to remove (``param_reduction``).
         halfbandwidth: Explicit half-bandwidth; used instead of ``reduction`` when non-zero.
-
     """
     _check_count("n_x", n_x)
     _check_count("n_y", n_y)
@@ -252,7 +248,6 @@ class WindowSpec:
         reduction: Fraction of weights removed by 'diagonal', 'gaussian' and random forms.
         halfbandwidth: Explicit band half-width for 'diagonal' / 'gaussian' (0: computed).
         seed: Seed of the random forms.
-
     """
 
     form: str
