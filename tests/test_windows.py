@@ -176,7 +176,8 @@ def test_radius_for_usage_rejects_out_of_range(usage: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channels", "grid"), [(512, (16, 32)), (784, (28, 28)), (96, (8, 12)), (97, (1, 97)), (1, (1, 1))]
+    ("channels", "grid"),
+    [(512, (16, 32)), (784, (28, 28)), (96, (8, 12)), (97, (1, 97)), (1, (1, 1))],
 )
 def test_grid_for_known(channels: int, grid: tuple[int, int]) -> None:
     assert grid_for(channels) == grid
