@@ -7,6 +7,7 @@ also serves scripts written for the original PyTorch file (``mLinear``, ``mConv2
 """
 
 from bionn import windows
+from bionn.convert import freeze, mousify, schizofy, unfreeze
 from bionn.layers import (
     MouseConv2d,
     MouseConvTranspose2d,
@@ -43,9 +44,13 @@ __all__ = [
     "WindowedConvTranspose2d",
     "WindowedLayer",
     "WindowedLinear",
+    "freeze",
     "mConv2d",
     "mConvTranspose2d",
     "mLinear",
+    "mousify",
+    "schizofy",
+    "unfreeze",
     "usage_report",
     "windows",
 ]

@@ -1,0 +1,289 @@
+"""mousify / schizofy model surgery, to_plain, freeze."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+import bionn
+from bionn.convert import replace_layers, unfreeze
+
+
+def small_cnn() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1, bias=False, padding_mode="reflect"),
+        nn.ReLU(),
+        nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1, output_padding=0, dilation=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+
+def tiny_vit() -> nn.Module:
+    return torchvision.models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=64, mlp_dim=128,
+        num_classes=10,
+    )  # fmt: skip
+
+
+def test_mousify_replaces_with_identical_hyper_parameters() -> None:
+    model = small_cnn()
+    old = {name: m for name, m in model.named_modules()}
+    x = torch.randn(2, 3, 16, 16)
+    shape = model(x).shape
+    result = bionn.mousify(model, usage=0.35)
+    assert [c.name for c in result.replaced] == ["2", "4", "8"]
+    assert {c.name: c.reason.split(" ")[0] for c in result.skipped} == {"0": "3", "10": "last"}
+    assert isinstance(model[2], bionn.MouseConv2d)
+    assert isinstance(model[4], bionn.MouseConvTranspose2d)
+    assert isinstance(model[8], bionn.MouseLinear)
+    for index in ("2", "4", "8"):
+        new, before = model.get_submodule(index), old[index]
+        assert new.extra_repr().startswith(before.extra_repr())
+        assert new.plain_class() is type(before)
+    assert model[2].padding_mode == "reflect" and model[2].bias is None
+    assert model(x).shape == shape
+    assert 0.3 < result.usage.windowed_total.usage < 0.4
+    assert [r.name for r in result.usage.layers if r.form == "2d"] == ["2", "4", "8"]
+
+
+def test_keep_weights_masks_the_old_weight() -> None:
+    model = small_cnn()
+    before = model[2].weight.detach().clone()
+    bionn.mousify(model, keep_weights=True)
+    window = model[2].window
+    assert torch.equal(model[2].weight, before * window)
+    assert torch.equal(model[2].masked_weight(), before * window)
+
+
+def test_reinitialise_scales_like_a_new_layer() -> None:
+    model = small_cnn()
+    before = model[2].weight.detach().clone()
+    bionn.mousify(model, keep_weights=False)
+    assert not torch.equal(model[2].weight, before * model[2].window)
+    assert int((model[2].weight != 0).sum()) <= int(model[2].window.sum())
+
+
+def test_device_dtype_mode_and_requires_grad_kept() -> None:
+    model = small_cnn().to(torch.float64).eval()
+    model[2].weight.requires_grad_(False)
+    bionn.mousify(model)
+    assert model[2].weight.dtype == torch.float64 and model[8].window.dtype == torch.bool
+    assert not model[2].training
+    assert not model[2].weight.requires_grad and model[8].weight.requires_grad
+
+
+def test_converted_resnet18_trains_and_masked_weights_stay_zero() -> None:
+    torch.set_num_threads(1)
+    model = torchvision.models.resnet18(weights=None, num_classes=10)
+    x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
+    shape = model(x).shape
+    result = bionn.mousify(model)
+    assert len(result.replaced) == 19
+    assert {c.name for c in result.skipped} == {"conv1", "fc"}
+    assert model(x).shape == shape
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(5):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    layer = model.layer3[0].conv2
+    assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+    assert torch.all(layer.weight.grad[~layer.window] == 0)
+    assert torch.all(layer.masked_weight()[~layer.window] == 0)
+
+
+def test_vit_mlps_convert_attention_projection_does_not() -> None:
+    model = tiny_vit()
+    x = torch.randn(2, 3, 32, 32)
+    shape = model(x).shape
+    result = bionn.mousify(model)
+    names = [c.name for c in result.replaced]
+    assert names == [f"encoder.layers.encoder_layer_{i}.mlp.{j}" for i in (0, 1) for j in (0, 3)]
+    reasons = {c.name: c.reason for c in result.skipped}
+    assert (
+        "nn.MultiheadAttention" in reasons["encoder.layers.encoder_layer_0.self_attention.out_proj"]
+    )
+    assert model(x).shape == shape
+
+
+@pytest.mark.slow
+def test_vgg16_and_vit_b16_convert() -> None:
+    torch.set_num_threads(1)
+    vgg = torchvision.models.vgg16(weights=None)
+    result = bionn.mousify(vgg, keep_weights=False)
+    assert len(result.replaced) == 12 + 2  # convs but the RGB one, two of three classifier layers
+    assert vgg(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
+    vit = torchvision.models.vit_b_16(weights=None)
+    result = bionn.mousify(vit)
+    assert len(result.replaced) == 24
+    assert vit(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
+
+
+def test_shared_module_replaced_by_one_module_everywhere() -> None:
+    shared = nn.Linear(32, 32)
+    model = nn.Sequential(nn.Linear(16, 32), shared, nn.ReLU(), shared, nn.Linear(32, 4))
+    result = bionn.mousify(model)
+    assert model[1] is model[3] and isinstance(model[1], bionn.MouseLinear)
+    assert [c.name for c in result.replaced] == ["0", "1"]
+    assert "also 3" in result.replaced[1].reason
+    assert model(torch.randn(2, 16)).shape == (2, 4)
+
+
+def test_include_exclude_by_type_and_name() -> None:
+    model = small_cnn()
+    result = bionn.mousify(model, include=[nn.Linear])
+    assert [c.name for c in result.replaced] == ["8"]
+    model = small_cnn()
+    result = bionn.mousify(model, include=["10", "2"], min_channels=8)  # named: classifier too
+    assert [c.name for c in result.replaced] == ["2", "10"]
+    model = small_cnn()
+    result = bionn.mousify(model, exclude=[nn.ConvTranspose2d, "8"])
+    assert [c.name for c in result.replaced] == ["2"]
+    model = nn.Sequential(nn.Sequential(nn.Linear(32, 32)), nn.Linear(32, 32), nn.Linear(32, 2))
+    assert [c.name for c in bionn.mousify(model, include="0").replaced] == ["0.0"]
+
+
+def test_min_channels_and_skip_last() -> None:
+    model = small_cnn()
+    result = bionn.mousify(model, min_channels=3, skip_last=False)
+    assert [c.name for c in result.replaced] == ["0", "2", "4", "8", "10"]
+    assert result.skipped == []
+
+
+def test_schizofy_forms_and_seeds() -> None:
+    model = small_cnn()
+    result = bionn.schizofy(model, usage=0.5, form="random", conv_form="kernel", seed=7)
+    assert [c.after for c in result.replaced] == ["SchizoConv2d", "WindowedConvTranspose2d",
+                                                  "SchizoLinear"]  # fmt: skip
+    assert [model[i].window_spec.seed for i in (2, 4, 8)] == [7, 8, 9]
+    assert [model[i].form for i in (2, 4, 8)] == ["kernel", "kernel", "random"]
+    again = small_cnn()
+    bionn.schizofy(again, usage=0.5, form="random", conv_form="kernel", seed=7)
+    assert torch.equal(again[2].window, model[2].window)
+    diagonal = small_cnn()
+    bionn.schizofy(diagonal, usage=0.5)
+    assert all(diagonal[i].form == "diagonal" for i in (2, 4, 8))
+
+
+def test_schizofy_gaussian_needs_a_conv_form() -> None:
+    model = small_cnn()
+    with pytest.raises(ValueError, match="has no conv version; pass conv_form"):
+        bionn.schizofy(model, form="gaussian")
+    assert type(model[2]) is nn.Conv2d  # nothing changed
+    bionn.schizofy(model, form="gaussian", exclude=[nn.Conv2d, nn.ConvTranspose2d])
+    assert model[8].form == "gaussian"
+
+
+def test_nothing_to_convert_warns_and_reports() -> None:
+    model = nn.Sequential(nn.ReLU(), nn.Flatten())
+    with pytest.warns(UserWarning, match="mousify: nothing converted"):
+        result = bionn.mousify(model)
+    assert result.replaced == [] and result.usage.total.weights == 0
+    with pytest.warns(UserWarning, match="3 channels < min_channels"):
+        bionn.mousify(nn.Sequential(nn.Conv2d(3, 8, 3), nn.Linear(8, 2)))
+    bionn.mousify(model := small_cnn())
+    with pytest.warns(UserWarning, match="already windowed"):
+        bionn.mousify(model)
+
+
+def test_unsupported_include_type_is_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="mousify cannot convert Conv1d.*nn.Linear, nn.Conv2d"):
+        bionn.mousify(small_cnn(), include=[nn.Conv1d])
+    with pytest.raises(TypeError, match="layer types and name patterns"):
+        bionn.mousify(small_cnn(), include=[3])
+    with pytest.raises(ValueError, match="include pattern 'fc' matches no convertible layer"):
+        bionn.mousify(small_cnn(), include=["fc"])
+    with pytest.raises(ValueError, match="min_channels must be an int >= 1"):
+        bionn.mousify(small_cnn(), min_channels=0)
+    model = small_cnn()
+    with pytest.raises(ValueError, match="usage"):
+        bionn.mousify(model, usage=1.5)
+    assert type(model[2]) is nn.Conv2d
+
+
+def test_custom_policy() -> None:
+    model = small_cnn()
+
+    def replace(module: nn.Module, name: str) -> nn.Module:
+        return bionn.MouseLinear(module.in_features, module.out_features, radius=0.5)
+
+    result = replace_layers(model, {nn.Linear: replace}, skip_last=False, min_channels=1)
+    assert [c.name for c in result.replaced] == ["8", "10"]
+    assert type(model[2]) is nn.Conv2d
+
+
+@pytest.mark.parametrize("make", [
+    lambda: bionn.MouseLinear(64, 32, usage=0.35),
+    lambda: bionn.SchizoLinear(64, 32, usage=0.4, form="gaussian"),
+    lambda: bionn.MouseConv2d(32, 64, 3, padding="same", padding_mode="reflect", usage=0.35),
+    lambda: bionn.SchizoConv2d(32, 64, 3, groups=2, usage=0.5, form="individual", seed=1),
+    lambda: bionn.MouseConvTranspose2d(32, 16, 4, stride=2, padding=1, output_padding=1,
+                                       usage=0.35),
+])  # fmt: skip
+def test_to_plain_and_freeze_give_the_same_output(make) -> None:
+    layer = make()
+    x = torch.randn(2, 64) if layer.plain_class() is nn.Linear else torch.randn(2, 32, 8, 8)
+    expected = layer(x)
+    plain = layer.to_plain()
+    assert type(plain) is layer.plain_class()
+    assert torch.equal(plain.weight, layer.masked_weight())
+    assert torch.equal(plain(x), expected)
+    assert plain.weight.requires_grad
+    layer.freeze()
+    assert layer.frozen and not layer.weight.requires_grad
+    assert torch.allclose(layer(x), expected, atol=1e-6)
+    assert layer.masked_weight() is layer.weight  # no multiply any more
+    if layer.is_binary:
+        layer.unfreeze()
+        assert layer.weight.requires_grad and torch.allclose(layer(x), expected, atol=1e-6)
+    else:
+        with pytest.raises(ValueError, match="cannot be unfrozen"):
+            layer.unfreeze()
+
+
+def test_freeze_model_and_loading_into_a_frozen_layer() -> None:
+    model = small_cnn()
+    bionn.mousify(model)
+    x = torch.randn(2, 3, 16, 16)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model[8].weight.add_(1.0)  # unmasked entries are now non-zero
+    model.load_state_dict(state)
+    expected = model(x)
+    assert bionn.freeze(model) == 3
+    with torch.no_grad():
+        model[8].weight.add_(1.0)
+    model.load_state_dict({**state, "8.weight": state["8.weight"] + 1.0})
+    assert torch.all(model[8].weight[~model[8].window] == 0)  # re-masked on load
+    model.load_state_dict(state)
+    assert torch.allclose(model(x), expected, atol=1e-6)
+    assert unfreeze(model) == 3 and not model[2].frozen
+
+
+def test_plain_model_round_trip_through_to_plain() -> None:
+    model = small_cnn()
+    bionn.mousify(model)
+    x = torch.randn(2, 3, 16, 16)
+    expected = model(x)
+    for index in (2, 4, 8):
+        model[index] = model[index].to_plain()
+    assert not any(isinstance(m, bionn.WindowedLayer) for m in model.modules())
+    assert torch.allclose(model(x), expected, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bionn.mousify(model)  # converts again without complaint
