@@ -1,0 +1,136 @@
+"""Inception feature extractors: standard FID through torch-fidelity, and the papers' protocol.
+
+* :class:`StandardInception` is the standard FID network: the 2015 TensorFlow Inception graph
+  ported by torch-fidelity (the same weights as the original TTUR code, pytorch-fid and
+  torchmetrics, which itself wraps torch-fidelity). torch-fidelity was chosen because it
+  reproduces the TensorFlow bilinear resize to 299x299 bit-exactly and loads its weights from
+  a local file, which an offline machine needs. Images are quantised to uint8 first, as the
+  standard protocol measures saved PNGs.
+* :class:`PaperInception` is the protocol of Saiga et al. 2025: Keras' ImageNet InceptionV3 pool
+  features on images resized bilinearly to 299x299 and scaled to [-1, 1]. It runs
+  ``torchvision.models.inception_v3`` with ImageNet weights the user supplies. Its numbers are
+  NOT comparable with standard FID (other weights, other resize); only comparisons between
+  variants measured the same way carry over.
+
+Grey images are repeated to three channels for both.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import Tensor, nn
+
+__all__ = ["PaperInception", "StandardInception", "WeightsError"]
+
+_HELP = (
+    "Standard FID needs torch-fidelity's Inception weights (the 2015 TF graph). Either let "
+    "torch-fidelity download them once while online (they are cached under {cache}), or pass "
+    "--inception-weights PATH with the file weights-inception-2015-12-05-6726825d.pth from "
+    "{url} copied to this machine. Without network or weights, use --metric proxy for "
+    "grey data sets."
+)
+
+
+class WeightsError(RuntimeError):
+    """Weights for a feature extractor are missing or do not fit the network."""
+
+
+def _grey_to_rgb(images: Tensor) -> Tensor:
+    if images.shape[1] == 1:
+        return images.expand(-1, 3, -1, -1)
+    if images.shape[1] != 3:
+        raise ValueError(f"Inception features need 1 or 3 channels; got {images.shape[1]}")
+    return images
+
+
+class StandardInception(nn.Module):
+    """Standard FID features (2048-d pool3) of torch-fidelity's Inception.
+
+    Args:
+        weights: Local weights file; None uses torch-fidelity's download (or its hub cache).
+
+    Raises:
+        WeightsError: If the weights are neither given nor obtainable, or do not fit.
+
+    """
+
+    name = "inception-2015-12-05"
+
+    def __init__(self, weights: str | Path | None = None) -> None:
+        super().__init__()
+        try:
+            from torch_fidelity import feature_extractor_inceptionv3 as tf_inception
+        except ImportError as error:
+            raise WeightsError("standard FID needs torch-fidelity: pip install 'bionn[fid]'"
+                               ) from error  # fmt: skip
+        url = tf_inception.URL_INCEPTION_V3
+        help_text = _HELP.format(cache=Path(torch.hub.get_dir()) / "checkpoints", url=url)
+        if weights is not None and not Path(weights).is_file():
+            raise WeightsError(f"Inception weights file {weights} does not exist. {help_text}")
+        try:
+            self.net = tf_inception.FeatureExtractorInceptionV3(
+                "inception-v3-compat", ["2048"],
+                feature_extractor_weights_path=None if weights is None else str(weights))
+        except (urllib.error.URLError, OSError) as error:
+            raise WeightsError(f"could not download the Inception weights ({error}). "
+                               f"{help_text}") from error  # fmt: skip
+        except (RuntimeError, KeyError, TypeError) as error:
+            raise WeightsError(f"{weights} is not torch-fidelity's Inception state dict "
+                               f"({str(error)[:200]}). {help_text}") from error  # fmt: skip
+
+    def forward(self, images: Tensor) -> Tensor:
+        """Features of float images in [0, 1], shape ``(n, 1 or 3, h, w)``, any size."""
+        device = next(self.net.parameters()).device
+        pixels = (_grey_to_rgb(images).clamp(0, 1) * 255).round().to(device, torch.uint8)
+        (features,) = self.net(pixels)
+        return features
+
+
+class PaperInception(nn.Module):
+    """Keras-style ImageNet InceptionV3 pool features (the papers' protocol, not standard FID).
+
+    Args:
+        weights: A ``torchvision.models.inception_v3`` ImageNet state dict (for example
+            torchvision's ``inception_v3_google-0cc3c7bd.pth``), loaded with
+            ``weights_only=True``.
+
+    Raises:
+        WeightsError: If the file is missing or is not an InceptionV3 state dict.
+
+    """
+
+    name = "keras-imagenet-inception-v3"
+
+    def __init__(self, weights: str | Path | None) -> None:
+        super().__init__()
+        from torchvision.models import inception_v3
+
+        if weights is None or not Path(weights).is_file():
+            raise WeightsError(
+                f"the paper protocol needs ImageNet InceptionV3 weights in torchvision's layout "
+                f"(e.g. inception_v3_google-0cc3c7bd.pth from torchvision's model zoo); pass "
+                f"--inception-weights PATH (got {weights})"
+            )
+        self.net = inception_v3(weights=None, aux_logits=True, init_weights=False,
+                                transform_input=False)  # fmt: skip
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+            self.net.load_state_dict(state)
+        except Exception as error:  # any unreadable or foreign file gets the same clear message
+            raise WeightsError(f"{weights} is not an InceptionV3 state dict in torchvision's "
+                               f"layout ({str(error)[:200]})") from error  # fmt: skip
+        self.net.fc = nn.Identity()  # the 2048-d average pool is the feature (Keras pooling='avg')
+        self.net.eval().requires_grad_(False)
+
+    def forward(self, images: Tensor) -> Tensor:
+        """Features of float images in [0, 1], shape ``(n, 1 or 3, h, w)``, any size."""
+        device = next(self.net.parameters()).device
+        x = _grey_to_rgb(images).to(device, torch.float32) * 255
+        # tf.image.resize(..., 'bilinear') samples at half-pixel centres without antialiasing.
+        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        x = x / 127.5 - 1  # keras.applications.inception_v3.preprocess_input
+        return self.net(x)
