@@ -45,7 +45,7 @@ def named_errors(name: str, make: Callable[..., T], /, **kwargs: Any) -> T:
 
 
 def keras_layout(values: np.ndarray, kernel_shape: tuple[int, ...]) -> np.ndarray:
-    """A ``(y, x[, kh, kw])`` window as a Keras kernel ``(..., x, y)``, broadcast over space."""
+    """Lay a ``(y, x[, kh, kw])`` window out as a Keras kernel ``(..., x, y)``, over space too."""
     transposed = np.transpose(values, tuple(range(2, values.ndim)) + (1, 0))
     return np.broadcast_to(transposed, kernel_shape)
 
@@ -87,7 +87,7 @@ class WindowedKerasLayer:
     def _setup_seed_window(
         self, allowed: tuple[str, ...], seed: int | None, scale_init: bool, **seed_args: Any
     ) -> None:
-        """The seed's arguments (``form``, ``param_reduction`` ...), checked now."""
+        """Check and record the seed's arguments (``form``, ``param_reduction`` ...)."""
         layer = type(self).__name__
         spec = named_errors(layer, seed_args_spec, allowed=allowed, layer=layer, seed=seed,
                             **seed_args)  # fmt: skip
@@ -97,7 +97,7 @@ class WindowedKerasLayer:
         self, allowed: tuple[str, ...], usage: float | None, form: str, seed: int | None,
         scale_init: bool,
     ) -> None:  # fmt: skip
-        """The clean schizophrenia arguments (``usage``, ``form``, ``seed``), checked now."""
+        """Check and record the clean schizophrenia arguments (``usage``, ``form``, ``seed``)."""
         layer = type(self).__name__
         spec = named_errors(layer, schizo_spec, form=form, usage=usage, seed=seed,
                             allowed=allowed, layer=layer)  # fmt: skip
@@ -106,18 +106,18 @@ class WindowedKerasLayer:
     # -- to provide ---------------------------------------------------------------------------
 
     def _kernel_variable(self) -> Any:
-        """The kernel ``keras.Variable`` (the parent names it ``_kernel`` or ``kernel``)."""
+        """Return the kernel ``keras.Variable`` (the parent names it ``_kernel`` or ``kernel``)."""
         return self._kernel  # type: ignore[attr-defined]
 
     def _spec_for(self, n_x: int, n_y: int) -> WindowSpec:
-        """The window spec once the channel counts are known (fixed at construction here)."""
+        """Return the window spec for these channel counts (fixed at construction here)."""
         assert self.window_spec is not None
         return self.window_spec
 
     # -- build ----------------------------------------------------------------------------------
 
     def build(self, input_shape: Any) -> None:
-        """The parent's build, then the window (from config: deterministic) and initial scaling."""
+        """Run the parent's build, then build the window from config and scale the kernel."""
         super().build(input_shape)  # type: ignore[misc]
         kernel = self._kernel_variable()
         shape = tuple(int(n) for n in kernel.shape)
@@ -153,7 +153,7 @@ class WindowedKerasLayer:
         return self.window_spec.form if self.window_spec else "2d"
 
     def masked_kernel(self, kernel: Any = None) -> Any:
-        """The effective kernel ``kernel * window`` (``kernel``: default the layer's)."""
+        """Return the effective kernel ``kernel * window`` (``kernel``: default the layer's)."""
         if self._window is None:
             raise ValueError(f"{type(self).__name__} {self.name!r}: build the layer first")
         kernel = self._kernel_variable() if kernel is None else kernel
@@ -169,7 +169,7 @@ class WindowedKerasLayer:
     # -- serialisation --------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        """The parent's config plus every window argument (random forms: their seed)."""
+        """Return the parent's config plus every window argument (random forms: their seed)."""
         return {**super().get_config(), **dict(self._window_config)}  # type: ignore[misc]
 
     def save_own_variables(self, store: Any) -> None:
@@ -210,7 +210,7 @@ class WindowedKerasLayer:
         return 1.0 - self.usage if self.usage is not None else 0.0
 
     def get_halfbandwidth(self) -> float:
-        """The band half-width of 'diagonal' / 'gaussian' windows (0 for other forms)."""
+        """Return the band half-width of 'diagonal' / 'gaussian' windows (0 for other forms)."""
         return self.halfbandwidth
 
     def _window_repr(self) -> str:
@@ -261,7 +261,7 @@ class MouseWindow(WindowedKerasLayer):
 
 
 def _as_grid(name: str, grid: Any) -> tuple[int, ...] | None:
-    """A grid as a tuple (JSON-friendly in the config); its values are checked in build."""
+    """Return a grid as a tuple (JSON-friendly in the config); values are checked in build."""
     if grid is None:
         return None
     try:

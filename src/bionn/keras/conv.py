@@ -10,6 +10,7 @@ Example:
     >>> conv = mouse.MouseConv2D(64, 3, padding="same", usage=0.35)
     >>> conv(np.zeros((1, 8, 8, 64), "float32")).shape[-1], conv.form
     (64, '2d')
+
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class _WindowedConv2D(WindowedKerasLayer, keras.layers.Conv2D):
     """``Conv2D`` whose kernel is multiplied by the window before the convolution."""
 
     def convolution_op(self, inputs: Any, kernel: Any) -> Any:
-        """The parent's convolution with ``kernel * window`` (bias, activation: the parent's)."""
+        """Run the parent's convolution with ``kernel * window``."""
         return super().convolution_op(inputs, self.masked_kernel(kernel))
 
 
@@ -51,6 +52,7 @@ class mConv2D(_WindowedConv2D):  # noqa: N801 - the seed's name
         window2d_width: '2d' connection radius, as a fraction of the plane's width.
         seed: Seed of the random forms (drawn from Python's RNG when omitted; in the config).
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
+
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class SzConv2D(_WindowedConv2D):
         scale_init: Scale the initial kernel by ``1 / usage``.
 
     Other arguments are those of ``keras.layers.Conv2D``.
+
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class MouseConv2D(MouseWindow, _WindowedConv2D):
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     Other arguments are those of ``keras.layers.Conv2D``.
+
     """
 
     def __init__(
@@ -165,6 +169,7 @@ class SchizoConv2D(_WindowedConv2D):
         scale_init: Scale the initial kernel by ``1 / usage``.
 
     Other arguments are those of ``keras.layers.Conv2D``.
+
     """
 
     def __init__(

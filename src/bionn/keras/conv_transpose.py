@@ -9,6 +9,7 @@ Example:
     >>> up = mouse.MouseConv2DTranspose(32, 4, strides=2, padding="same", radius=0.4)
     >>> up(np.zeros((1, 8, 8, 64), "float32")).shape
     (1, 16, 16, 32)
+
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class _WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose)
         return self.kernel
 
     def call(self, inputs: Any) -> Any:
-        """The parent's ``call`` (bias, activation) with ``kernel * window``."""
+        """Run the transposed convolution with ``kernel * window``, then bias and activation."""
         outputs = ops.conv_transpose(
             inputs, self.masked_kernel(), strides=list(self.strides), padding=self.padding,
             output_padding=self.output_padding, dilation_rate=self.dilation_rate,
@@ -65,6 +66,7 @@ class mConv2DTranspose(_WindowedConv2DTranspose):  # noqa: N801 - the seed's nam
         window2d_width: '2d' connection radius, as a fraction of the plane's width.
         seed: Seed of the random forms (drawn from Python's RNG when omitted; in the config).
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
+
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class MouseConv2DTranspose(MouseWindow, _WindowedConv2DTranspose):
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     Other arguments are those of ``keras.layers.Conv2DTranspose``.
+
     """
 
     _grid_names = ("out_grid", "in_grid")

@@ -9,6 +9,7 @@ Example:
     >>> layer = mouse.MouseDense(64, usage=0.35)
     >>> layer(np.zeros((2, 100), "float32")).shape[-1], round(layer.usage, 2)
     (64, 0.35)
+
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class mDense(_WindowedDense):  # noqa: N801 - the seed's name
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     Other arguments are those of ``keras.layers.Dense``.
+
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class SzDense(_WindowedDense):
         scale_init: Scale the initial kernel by ``1 / usage`` (binary forms).
 
     Other arguments are those of ``keras.layers.Dense``.
+
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class MouseDense(MouseWindow, _WindowedDense):
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     Other arguments are those of ``keras.layers.Dense``.
+
     """
 
     def __init__(
@@ -183,6 +187,7 @@ class SchizoDense(_WindowedDense):
         scale_init: Scale the initial kernel by ``1 / usage`` (binary forms).
 
     Other arguments are those of ``keras.layers.Dense``.
+
     """
 
     def __init__(

@@ -8,6 +8,7 @@ Example:
     >>> model = keras.Sequential([keras.Input((64,)), mouse.mDense(32, form="diagonal")])
     >>> print(window_summary(model).splitlines()[0])
     layer             class          form       usage   weights     zeros
+
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def window_summary(model: Any) -> str:
 
     Returns:
         The table as text; unbuilt layers show ``-`` for usage and counts.
+
     """
     lines = [f"{'layer':<17} {'class':<14} {'form':<10} {'usage':>5} {'weights':>9} {'zeros':>9}"]
     total_weights = total_zeros = 0
