@@ -7,6 +7,7 @@ also serves scripts written for the original PyTorch file (``mLinear``, ``mConv2
 """
 
 from bionn import windows
+from bionn.compact import load_compact, save_compact
 from bionn.convert import freeze, mousify, schizofy, unfreeze
 from bionn.layers import (
     MouseConv2d,
@@ -45,10 +46,12 @@ __all__ = [
     "WindowedLayer",
     "WindowedLinear",
     "freeze",
+    "load_compact",
     "mConv2d",
     "mConvTranspose2d",
     "mLinear",
     "mousify",
+    "save_compact",
     "schizofy",
     "unfreeze",
     "usage_report",

@@ -1,0 +1,188 @@
+"""save_compact / load_compact: exact round trip, size, clear errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+import bionn
+
+
+def mixed_model(seed: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        bionn.MouseConv2d(32, 64, 3, padding=1, usage=0.35),
+        bionn.SchizoConv2d(64, 64, 3, padding=1, usage=0.5, form="kernel", seed=seed),
+        bionn.MouseConvTranspose2d(64, 32, 4, stride=2, padding=1, usage=0.35),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        bionn.SchizoLinear(32, 48, usage=0.5, form="gaussian"),
+        bionn.SchizoLinear(48, 48, usage=0.3, form="random", seed=seed),
+        bionn.mLinear(48, 16, form="2d", input2d_width=8, output2d_width=4, window2d_width=0.5),
+        nn.Linear(16, 10),
+    )
+
+
+def trained(model: nn.Module) -> nn.Module:
+    """A few optimizer steps, so weights and BatchNorm statistics are not the initial ones."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(torch.randn(4, 1, 8, 8)).square().mean().backward()
+        optimizer.step()
+    return model.eval()
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    model = trained(mixed_model())
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(model, path)
+    other = mixed_model()
+    bionn.load_compact(path, other)
+    for (key, a), (_, b) in zip(
+        model.state_dict().items(), other.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), key
+    x = torch.randn(3, 1, 8, 8)
+    assert torch.equal(other.eval()(x), model(x))
+
+
+def test_frozen_binary_layers_round_trip(tmp_path: Path) -> None:
+    model = trained(mixed_model())
+    model[7] = bionn.SchizoLinear(32, 48, usage=0.5)  # a frozen 'gaussian' layer cannot be saved
+    expected = model(torch.ones(1, 1, 8, 8))
+    bionn.freeze(model)
+    bionn.save_compact(model, tmp_path / "m.safetensors")
+    other = mixed_model()
+    other[7] = bionn.SchizoLinear(32, 48, usage=0.5)
+    bionn.freeze(other)
+    bionn.load_compact(tmp_path / "m.safetensors", other)
+    assert torch.allclose(other.eval()(torch.ones(1, 1, 8, 8)), expected, atol=1e-6)
+
+
+def test_frozen_gaussian_layer_cannot_be_saved(tmp_path: Path) -> None:
+    model = nn.Sequential(bionn.SchizoLinear(32, 32, usage=0.5, form="gaussian"))
+    bionn.freeze(model)
+    with pytest.raises(ValueError, match="frozen 'gaussian'.*save it before freeze"):
+        bionn.save_compact(model, tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize("usage", [0.35, 0.5])
+def test_file_is_at_most_usage_plus_five_percent_of_plain(tmp_path: Path, usage: float) -> None:
+    model = nn.Sequential(
+        bionn.MouseConv2d(64, 128, 3, usage=usage),
+        bionn.MouseConvTranspose2d(128, 64, 5, usage=usage),
+        bionn.MouseLinear(256, 256, usage=usage),
+    )
+    compact, plain = tmp_path / "compact.safetensors", tmp_path / "plain.safetensors"
+    bionn.save_compact(model, compact)
+    plain_model = nn.Sequential(*(layer.to_plain() for layer in model))
+    save_file(plain_model.state_dict(), plain)
+    achieved = bionn.usage_report(model).windowed_total.usage
+    assert abs(achieved - usage) < 0.03
+    ratio = os.path.getsize(compact) / os.path.getsize(plain)
+    assert achieved < ratio <= achieved + 0.05
+
+
+def test_gaussian_layers_keep_the_full_weight(tmp_path: Path) -> None:
+    model = nn.Sequential(bionn.SchizoLinear(128, 128, usage=0.3, form="gaussian"))
+    bionn.save_compact(model, tmp_path / "g.safetensors")
+    save_file({"0.weight": model[0].weight, "0.bias": model[0].bias}, tmp_path / "p.safetensors")
+    ratio = os.path.getsize(tmp_path / "g.safetensors") / os.path.getsize(
+        tmp_path / "p.safetensors"
+    )
+    assert 0.99 < ratio < 1.05
+
+
+def shared_and_tied() -> nn.Sequential:
+    shared = bionn.MouseLinear(32, 32, usage=0.35)
+    model = nn.Sequential(nn.Linear(8, 32), shared, shared, nn.Linear(32, 32), nn.Linear(32, 32))
+    model[4].weight = model[3].weight
+    return model
+
+
+def test_shared_modules_and_tied_weights(tmp_path: Path) -> None:
+    model = trained_linear(shared_and_tied())
+    bionn.save_compact(model, tmp_path / "s.safetensors")
+    copy = shared_and_tied()
+    bionn.load_compact(tmp_path / "s.safetensors", copy)
+    assert copy[1] is copy[2] and copy[4].weight is copy[3].weight
+    for (key, a), b in zip(model.state_dict().items(), copy.state_dict().values(), strict=True):
+        assert torch.equal(a, b), key
+
+
+def trained_linear(model: nn.Module) -> nn.Module:
+    """Random weights; windowed ones masked, as training leaves them."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter))
+        for layer in model.modules():
+            if isinstance(layer, bionn.WindowedLayer):
+                layer.weight.mul_(layer.window)
+    return model
+
+
+def test_masked_out_entries_come_back_as_zero(tmp_path: Path) -> None:
+    model = nn.Sequential(bionn.MouseLinear(32, 32, usage=0.35))
+    with torch.no_grad():
+        model[0].weight.add_(1.0)  # entries the window removes: never used in forward
+    bionn.save_compact(model, tmp_path / "m.safetensors")
+    copy = nn.Sequential(bionn.MouseLinear(32, 32, usage=0.35))
+    bionn.load_compact(tmp_path / "m.safetensors", copy)
+    assert torch.equal(copy[0].weight, model[0].masked_weight())
+    x = torch.randn(4, 32)
+    assert torch.equal(copy(x), model(x))
+
+
+def test_other_window_configuration_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(seed=3), path)
+    with pytest.raises(
+        ValueError, match=r"layer '3' was saved with another window .*seed=3.*seed=4"
+    ):
+        bionn.load_compact(path, mixed_model(seed=4))
+    other = mixed_model()
+    other[2] = bionn.MouseConv2d(32, 64, 3, padding=1, usage=0.5)
+    with pytest.raises(ValueError, match=r"layer '2' .*another window configuration \(radius="):
+        bionn.load_compact(path, other)
+
+
+def test_other_model_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(), path)
+    plain = mixed_model()
+    plain[2] = plain[2].to_plain()
+    with pytest.raises(ValueError, match="the model has no windowed layer '2'; .*another model"):
+        bionn.load_compact(path, plain)
+    bigger = nn.Sequential(*mixed_model(), nn.Linear(10, 10))
+    with pytest.raises(ValueError, match="(?s)does not fit this model .*Missing key"):
+        bionn.load_compact(path, bigger)
+    save_file({"x": torch.zeros(3)}, tmp_path / "plain.safetensors")
+    with pytest.raises(ValueError, match="not a bionn compact file"):
+        bionn.load_compact(tmp_path / "plain.safetensors", mixed_model())
+
+
+@pytest.mark.parametrize("keep", [7, 500, -64])
+def test_truncated_file_is_a_clear_error(tmp_path: Path, keep: int) -> None:
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:keep])
+    with pytest.raises(ValueError, match="not a readable safetensors file .truncated or corrupt"):
+        bionn.load_compact(path, mixed_model())
+
+
+def test_corrupt_data_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(), path)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="is corrupt: its tensors do not match the checksum"):
+        bionn.load_compact(path, mixed_model())
