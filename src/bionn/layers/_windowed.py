@@ -85,9 +85,12 @@ class WindowedLayer:
 
         In eval mode without autograd the product is cached, keyed on the weight's version
         counter, so inference costs the same as the plain layer; any in-place update, ``.to()``
-        or ``load_state_dict`` changes the key.
+        or ``load_state_dict`` changes the key. Writes through ``.data`` bypass that counter, so
+        reading ``layer.weight`` and calling ``train()`` / ``eval()`` drop the cache as well;
+        ``.data`` writes through ``parameters()`` need one of these before the next forward.
         """
-        weight = self.weight
+        # not ``self.weight``: that read drops the cache (see ``__getattr__``)
+        weight = self._parameters["weight"]  # type: ignore[attr-defined]
         if self.frozen:
             return weight
         if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
@@ -175,6 +178,16 @@ class WindowedLayer:
         if self.frozen:  # the plain copy is an ordinary layer: it trains as before the freeze
             plain.weight.requires_grad_(self._requires_grad_before_freeze)
         return plain.train(self.training)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "weight":  # the caller may write through ``.data``, unseen by the version key
+            self.__dict__["_eval_cache"] = None
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def train(self, mode: bool = True) -> WindowedLayer:
+        """Switch train / eval mode as the parent does and drop the eval cache."""
+        self._eval_cache = None
+        return super().train(mode)  # type: ignore[misc]
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # type: ignore[misc]
