@@ -1,0 +1,181 @@
+"""Checkpoints: atomic save, validated load (``weights_only=True``), RNG states, models back.
+
+A checkpoint is ``{model, optimizer, scaler, ema, step, config, rng_states, version}``: the
+uncompiled model's ``state_dict``, a dict of optimiser states, the GradScaler state (or None),
+the EMA model's ``state_dict`` (DDIM; else None), the optimiser step count, the resolved config
+dict, the torch / CUDA / NumPy / Python RNG states and the bionn version. It is written to a
+temporary file in the same folder, flushed and renamed, so a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import bionn
+from bionn.experiments.config import ConfigError, RunConfig, config_from_dict
+
+__all__ = [
+    "CHECKPOINT_KEYS",
+    "CheckpointError",
+    "LoadedModel",
+    "get_rng_states",
+    "load_checkpoint",
+    "load_run",
+    "read_checkpoint",
+    "save_checkpoint",
+    "set_rng_states",
+]
+
+CHECKPOINT_KEYS = ("model", "optimizer", "scaler", "ema", "step", "config", "rng_states", "version")
+LAST = "last.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable or does not belong here; the message says why."""
+
+
+def get_rng_states() -> dict[str, Any]:
+    """torch, CUDA, NumPy and Python RNG states as ``weights_only``-loadable values."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+        "python": [version, list(internal), gauss],
+    }
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Restore what :func:`get_rng_states` returned."""
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    kind, keys, pos, has_gauss, cached = states["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (all of :data:`CHECKPOINT_KEYS`) atomically to ``path``."""
+    missing = [key for key in CHECKPOINT_KEYS if key not in payload]
+    if missing:
+        raise ValueError(f"checkpoint payload lacks {missing}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Return the checkpoint dict at ``path`` (a file, or a run folder: its last checkpoint).
+
+    Raises:
+        CheckpointError: Missing, unreadable, or not a bionn experiment checkpoint.
+
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoints" / LAST
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for broken files
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable: {error}") from error
+    if not isinstance(payload, dict) or any(key not in payload for key in CHECKPOINT_KEYS):
+        raise CheckpointError(f"{path} is not a bionn experiment checkpoint (no {CHECKPOINT_KEYS})")
+    return payload
+
+
+def checkpoint_config(payload: dict[str, Any]) -> RunConfig:
+    """Return the validated config stored in a checkpoint."""
+    saved = dict(payload["config"])
+    try:
+        return config_from_dict(saved.pop("kind", ""), saved)
+    except ConfigError as error:
+        raise CheckpointError(f"the checkpoint's config is not valid here: {error}") from error
+
+
+@dataclass
+class LoadedModel:
+    """A model rebuilt from a checkpoint, in eval mode.
+
+    Attributes:
+        model: GAN, DDIM (EMA weights when saved) or classifier.
+        config: The run's resolved config.
+        step: Optimiser steps it was trained for.
+        path: The checkpoint file.
+
+    """
+
+    model: nn.Module
+    config: RunConfig
+    step: int
+    path: Path
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", *,
+                    kind: str | None = None, variant: str | None = None,
+                    use_ema: bool = True) -> LoadedModel:  # fmt: skip
+    """Rebuild the model saved at ``path`` (file or run folder), ready to sample or evaluate.
+
+    Args:
+        path: A checkpoint file or a run folder.
+        device: Where to put the model.
+        kind: If given, the checkpoint must be of this kind ('gan', 'ddim', 'classifier').
+        variant: If given, the checkpoint must be of this variant.
+        use_ema: Load the EMA weights when the checkpoint has them (DDIM sampling).
+
+    Raises:
+        CheckpointError: Missing, corrupt, or of another kind / variant.
+
+    """
+    from bionn.experiments.models import build_model
+
+    payload = read_checkpoint(path)
+    config = checkpoint_config(payload)
+    for name, wanted, got in (("kind", kind, config.kind), ("variant", variant, config.variant)):
+        if wanted is not None and wanted != got:
+            raise CheckpointError(f"checkpoint {path} is a {got!r} {name}, not {wanted!r}")
+    model = build_model(config)
+    state = payload["ema"] if use_ema and payload["ema"] is not None else payload["model"]
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"checkpoint {path} does not fit its model: {error}") from error
+    file = Path(path) / "checkpoints" / LAST if Path(path).is_dir() else Path(path)
+    return LoadedModel(model.to(device).eval(), config, int(payload["step"]), file)
+
+
+def load_run(run_dir: str | Path, device: str | torch.device = "cpu") -> tuple[LoadedModel, dict]:
+    """Return the model of a run folder and its ``summary.json`` (``{}`` if absent)."""
+    loaded = load_checkpoint(run_dir, device)
+    summary_path = Path(run_dir) / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    return loaded, summary
+
+
+def version() -> str:
+    """Return the version string stored in checkpoints."""
+    return bionn.__version__

@@ -1,0 +1,74 @@
+"""DDIM training step (MSE on the noise, Adam 2e-4) and the EMA model used for sampling."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+
+from bionn.experiments.config import DDIMConfig
+from bionn.experiments.data import ImageData
+from bionn.experiments.models import DDIM
+from bionn.experiments.sampling import sample_images
+from bionn.experiments.train.base import Context, Trainer
+
+__all__ = ["EMA", "DDIMTrainer"]
+
+
+class EMA:
+    """Exponential moving average of a model's floating-point parameters.
+
+    Buffers are copied, not averaged: the windows are bool (averaging would be meaningless) and
+    the normalisation buffers are constants.
+    """
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """``ema = decay * ema + (1 - decay) * weights``; buffers copied."""
+        ema_params = list(self.module.parameters())
+        params = [p.detach() for p in model.parameters()]
+        torch._foreach_lerp_(ema_params, params, 1.0 - self.decay)
+        for ema_buffer, buffer in zip(self.module.buffers(), model.buffers(), strict=False):
+            ema_buffer.copy_(buffer)
+
+
+class DDIMTrainer(Trainer):
+    """Noise-prediction steps with EMA weights for sampling."""
+
+    def __init__(self, ctx: Context, model: nn.Module, data: ImageData,
+                 test: ImageData | None) -> None:  # fmt: skip
+        super().__init__(ctx, model, data, test)
+        assert isinstance(model, DDIM) and isinstance(self.config, DDIMConfig)
+        self.ddim: DDIM = model
+        self.repetitions = self.config.repetitions
+        model.set_normalisation(data.images)
+        self.optimizers = {"network": torch.optim.Adam(model.network.parameters(), self.config.lr)}
+        self.network = ctx.fast(model.network)
+        self.ema = EMA(model, self.config.ema)
+        model.train()
+
+    def train_step(self, images: Tensor, labels: Tensor) -> dict[str, float]:
+        """One noise-prediction step, then the EMA update."""
+        with self.ctx.autocast():
+            loss = self.ddim.loss(images, self.network)
+        self.ctx.step(loss, "network", self.optimizers["network"])
+        self.ema.update(self.ddim)
+        return {"loss": loss.item()}
+
+    def samples(self) -> Tensor:
+        """Return a grid's worth of EMA samples from fixed noise (the run's seed)."""
+        return sample_images(self.ema.module, self.config.n_samples,
+                             steps=self.config.sampling_steps, seed=self.config.seed)  # fmt: skip
+
+    def ema_state(self) -> dict[str, Tensor]:
+        """Return the EMA model's state_dict (what sampling uses)."""
+        return self.ema.module.state_dict()
+
+    def load_ema_state(self, state: dict[str, Tensor]) -> None:
+        """Restore the EMA weights."""
+        self.ema.module.load_state_dict(state)

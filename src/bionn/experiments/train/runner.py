@@ -1,0 +1,333 @@
+"""The loop every experiment shares: data order, progress, metrics, checkpoints, resume, signals.
+
+Data order is a function of (seed, epoch) (:func:`~bionn.experiments.ddp.epoch_indices`) and a
+checkpoint stores the optimiser step, so ``--resume`` re-enters the same epoch at the same batch
+with the same RNG states: a run killed with SIGKILL and resumed ends with the same weights as
+one never interrupted (CPU, or GPU with ``--deterministic``). SIGINT / SIGTERM finish the current
+step, write a checkpoint and end the run with status 'interrupted'.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import bionn
+from bionn.experiments import ddp
+from bionn.experiments.checkpoint import (
+    CHECKPOINT_KEYS,
+    LAST,
+    get_rng_states,
+    read_checkpoint,
+    save_checkpoint,
+    set_rng_states,
+)
+from bionn.experiments.config import RunConfig
+from bionn.experiments.data import DataError, ImageData, load_data
+from bionn.experiments.models import build_model, count_parameters, measured_part
+from bionn.experiments.sampling import save_grid
+from bionn.experiments.train.base import Context, Trainer
+from bionn.experiments.train.resume import RunError, check_new_run_dir, merge_resumed_config
+
+__all__ = ["RunError", "RunResult", "run_training"]
+
+
+@dataclass
+class RunResult:
+    """What a training run produced.
+
+    Attributes:
+        run_dir: The run folder.
+        summary: The dict written to ``summary.json``.
+        metrics: The last logged metrics (per-epoch test metrics included for classifiers).
+        checkpoint: The final checkpoint file.
+        status: 'completed' or 'interrupted'.
+
+    """
+
+    run_dir: Path
+    summary: dict[str, Any]
+    metrics: dict[str, Any]
+    checkpoint: Path
+    status: str
+
+
+def _trainer_class(kind: str) -> type[Trainer]:
+    from bionn.experiments.train.classifier import ClassifierTrainer
+    from bionn.experiments.train.ddim import DDIMTrainer
+    from bionn.experiments.train.gan import GANTrainer
+
+    return {"gan": GANTrainer, "ddim": DDIMTrainer, "classifier": ClassifierTrainer}[kind]
+
+
+def _load_split(config: RunConfig, train: bool) -> ImageData | None:
+    data = load_data(
+        config.data, size=config.image_size or 0, channels=config.channels, train=train,
+        data_root=config.data_root, download=config.download, cache_dir=config.cache_dir,
+        skip_corrupt=config.skip_corrupt, workers=config.workers,
+    )  # fmt: skip
+    if data is not None and train and config.limit:
+        data.images, data.labels = data.images[: config.limit], data.labels[: config.limit]
+    return data
+
+
+class _MetricsLog:
+    """``metrics.jsonl``: one JSON object per line, written by rank 0 only."""
+
+    def __init__(self, path: Path, enabled: bool, resume_step: int | None) -> None:
+        self.path, self.enabled, self.records = path, enabled, []
+        if enabled and resume_step is not None and path.is_file():
+            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            self.records = [r for r in kept if r["step"] <= resume_step]
+            path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        if self.enabled:
+            with self.path.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+
+class _Run:
+    def __init__(self, config: RunConfig, place: ddp.Dist, resume: bool,
+                 given: set[str] | None) -> None:  # fmt: skip
+        self.place = place
+        self.payload: dict[str, Any] | None = None
+        run_dir = config.run_dir()
+        if resume:
+            self.payload = read_checkpoint(run_dir / "checkpoints" / LAST)
+            config = merge_resumed_config(self.payload["config"], config, given)
+        elif place.main:
+            check_new_run_dir(run_dir)
+        self.config, self.run_dir = config, run_dir
+        self.interrupted = False
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def _prepare(self) -> Trainer:
+        config = self.config
+        if config.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
+        torch.manual_seed(config.seed)
+        train = _load_split(config, train=True)
+        assert train is not None
+        test = _load_split(config, train=False) if config.kind == "classifier" else None
+        config.channels = int(train.images.shape[1])
+        config.classes = config.classes or max(train.classes, int(train.labels.max()) + 1)
+        torch.manual_seed(config.seed)  # weights do not depend on how the data was loaded
+        model = build_model(config)
+        torch.manual_seed(config.seed + 1000 * self.place.rank)  # noise differs per rank
+        trainer = _trainer_class(config.kind)(Context(config, self.place), model, train, test)
+        n_local = len(ddp.epoch_indices(len(train), 0, config.seed, self.place,
+                                        trainer.drop_last)) * trainer.repetitions  # fmt: skip
+        batch = config.batch_size
+        batches = n_local // batch if trainer.drop_last else -(-n_local // batch)
+        if batches < 1:
+            raise DataError(f"the data set has {len(train)} images for {self.place.world} "
+                            f"process(es): fewer than --batch-size {batch}")  # fmt: skip
+        self.batches_per_epoch = batches
+        self.total = config.steps or (config.epochs or 1) * batches
+        return trainer
+
+    def _restore(self, trainer: Trainer) -> int:
+        if self.payload is None:
+            return 0
+        payload = self.payload
+        trainer.model.load_state_dict(payload["model"])
+        for name, optimizer in trainer.optimizers.items():
+            optimizer.load_state_dict(payload["optimizer"][name])
+        for name, state in (payload["scaler"] or {}).items():
+            trainer.ctx.scaler(name).load_state_dict(state)
+        if payload["ema"] is not None:
+            trainer.load_ema_state(payload["ema"])
+        trainer.load_extra_state(payload.get("trainer", {}))
+        states = payload["rng_states"]
+        set_rng_states(states[self.place.rank] if isinstance(states, list) else states)
+        return int(payload["step"])
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _checkpoint(self, trainer: Trainer, step: int) -> Path:
+        rng = get_rng_states()
+        if self.place.active:  # each rank continues its own noise stream on resume
+            gathered: list[Any] = [None] * self.place.world
+            torch.distributed.all_gather_object(gathered, rng)
+            rng = gathered
+        path = self.run_dir / "checkpoints" / LAST
+        if self.place.main:
+            payload = {
+                "model": trainer.model.state_dict(),
+                "optimizer": {n: o.state_dict() for n, o in trainer.optimizers.items()},
+                "scaler": {n: s.state_dict() for n, s in trainer.ctx.scalers.items()} or None,
+                "ema": trainer.ema_state(),
+                "step": step,
+                "config": self.config.to_dict(),
+                "rng_states": rng,
+                "version": bionn.__version__,
+                "trainer": trainer.extra_state(),
+            }
+            assert all(key in payload for key in CHECKPOINT_KEYS)
+            save_checkpoint(path, payload)
+        return path
+
+    def _samples(self, trainer: Trainer, name: str) -> None:
+        if not self.place.main:
+            return
+        images = trainer.samples()
+        if images is not None:
+            (self.run_dir / "samples").mkdir(exist_ok=True)
+            save_grid(images, self.run_dir / "samples" / f"{name}.png")
+
+    # -- loop -------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+
+    def execute(self) -> RunResult:
+        trainer = self._prepare()
+        step = self._restore(trainer)
+        config, main = self.config, self.place.main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+        log = _MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        started = time.perf_counter()
+        try:
+            step = self._loop(trainer, step, log)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        elapsed = time.perf_counter() - started
+        checkpoint = self._checkpoint(trainer, step)
+        status = "interrupted" if step < self.total else "completed"
+        if status == "completed":
+            self._samples(trainer, "final")
+        summary = self._summary(trainer, step, status, elapsed, log.records) if main else {}
+        last = log.records[-1] if log.records else {}
+        return RunResult(self.run_dir, summary, last, checkpoint, status)
+
+    def _loop(self, trainer: Trainer, step: int, log: _MetricsLog) -> int:
+        from tqdm import tqdm
+
+        config, place = self.config, self.place
+        bar = tqdm(
+            total=self.total, initial=step, disable=not (config.progress and place.main),
+            desc=f"{config.kind} {config.variant}", dynamic_ncols=True, file=sys.stderr,
+        )  # fmt: skip
+        window_start, window_images = time.perf_counter(), 0
+        data = trainer.data
+        while step < self.total:
+            epoch, offset = divmod(step, self.batches_per_epoch)
+            order = torch.cat([
+                ddp.epoch_indices(len(data), epoch * trainer.repetitions + r, config.seed, place,
+                                  trainer.drop_last)
+                for r in range(trainer.repetitions)
+            ])  # fmt: skip
+            for batch in range(offset, self.batches_per_epoch):
+                index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+                images = data.images[index].to(place.device).float() / 255.0
+                metrics = trainer.train_step(images, data.labels[index].to(place.device))
+                step += 1
+                window_images += len(index) * place.world
+                bar.update(1)
+                if step % config.log_every == 0 or step == self.total:
+                    now = time.perf_counter()
+                    metrics["images_per_s"] = window_images / max(now - window_start, 1e-9)
+                    window_start, window_images = now, 0
+                    log.write({"step": step, "epoch": epoch, **metrics})
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
+                if batch == self.batches_per_epoch - 1:
+                    epoch_metrics = trainer.end_of_epoch(epoch)
+                    if epoch_metrics:
+                        log.write({"step": step, "epoch": epoch, **epoch_metrics})
+                if config.sample_every and step % config.sample_every == 0:
+                    self._samples(trainer, f"step_{step:07d}")
+                stop = ddp.any_rank(self.interrupted, place)
+                if (config.checkpoint_every and step % config.checkpoint_every == 0) or stop:
+                    self._checkpoint(trainer, step)
+                if stop or step >= self.total:
+                    bar.close()
+                    return step
+        bar.close()
+        return step
+
+    def _summary(self, trainer: Trainer, step: int, status: str, elapsed: float,
+                 records: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+        config = self.config
+        report = bionn.usage_report(measured_part(trainer.model))
+        print(f"\nweight usage of the {config.kind} ({config.variant}):\n{report}", file=sys.stderr)
+        (self.run_dir / "usage.txt").write_text(str(report) + "\n")
+        train_records = [r for r in records if "images_per_s" in r]
+        epoch_records = [r for r in records if "train_loss" in r]
+        summary = {
+            "status": status,
+            "kind": config.kind,
+            "model": config.model,
+            "variant": config.variant,
+            "seed": config.seed,
+            "steps": step,
+            "total_steps": self.total,
+            "epochs": step / self.batches_per_epoch,
+            "time_s": elapsed,
+            "images_per_s": (sum(r["images_per_s"] for r in train_records) / len(train_records)
+                             if train_records else None),  # fmt: skip
+            "final": train_records[-1] if train_records else {},
+            "final_epoch": epoch_records[-1] if epoch_records else {},
+            "usage": {
+                "windowed": report.windowed_total.usage,
+                "total": report.total.usage,
+                "layers": report.to_dicts(),
+            },
+            "parameters": count_parameters(trainer.model),
+            "device": str(self.place.device),
+            "world_size": self.place.world,
+            "versions": {
+                "bionn": bionn.__version__,
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+            },
+            "config": config.to_dict(),
+        }
+        summary.update(trainer.finish(self.run_dir, records))
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        return summary
+
+
+def run_training(config: RunConfig, *, resume: bool = False,
+                 given: set[str] | None = None) -> RunResult:  # fmt: skip
+    """Train one run as configured; the Python entry point behind ``bionn train``.
+
+    Args:
+        config: A :class:`GANConfig`, :class:`DDIMConfig` or :class:`ClassifierConfig`; its
+            ``out`` (or the default name) is the run folder, which must not hold another run.
+        resume: Continue the run in ``config.out`` from its last checkpoint (the saved config
+            is used; only ``steps`` / ``epochs`` and runtime options may change).
+        given: With ``resume``, the option names the user set (others are taken from the
+            checkpoint); None compares every option.
+
+    Returns:
+        A :class:`RunResult`; ``status`` is 'interrupted' after SIGINT / SIGTERM.
+
+    Raises:
+        ConfigError, DataError, BuildError, CheckpointError, RunError: Clear messages for bad
+            input; nothing is written before the inputs are checked.
+
+    """
+    config.validate()
+    place = ddp.setup(config.device)
+    try:
+        return _Run(config, place, resume, given).execute()
+    finally:
+        ddp.cleanup(place)
+

@@ -1,0 +1,54 @@
+"""``bionn train {gan,ddim,classifier}``: options generated from the experiment's config class.
+
+Examples:
+    bionn train gan --variant mouse --data ~/data/afhq/cat --epochs 500
+    bionn train ddim --data digits --image-size 32 --width 32 --steps 2000
+    bionn train classifier --model mlp --variant schizo --usage 0.2 --data mnist --download
+    bionn train gan --out runs/gan-mouse-s0 --resume
+    torchrun --nproc-per-node 2 -m bionn.cli train ddim --device cpu ...
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bionn.experiments.config import KINDS, add_config_arguments, config_from_args
+
+__all__ = ["add_arguments", "run"]
+
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One sub-parser per experiment kind, its options made from the config dataclass."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("Examples:", 1)[1]
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, cls in KINDS.items():
+        sub = kinds.add_parser(kind, help=(cls.__doc__ or "").splitlines()[0],
+                               description=cls.__doc__)  # fmt: skip
+        add_config_arguments(sub, cls)
+        sub.add_argument("--resume", action="store_true",
+                         help="continue the run in --out from its last checkpoint")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; 0 when done, 2 for bad input, 130 when interrupted (after a checkpoint)."""
+    from bionn.experiments import USER_ERRORS
+    from bionn.experiments.train import run_training
+
+    try:
+        config, given = config_from_args(args.kind, args)
+        result = run_training(config, resume=args.resume, given=given)
+    except USER_ERRORS as error:
+        print(f"bionn train: error: {error}", file=sys.stderr)
+        return 2
+    if result.status == "interrupted":
+        print(f"interrupted: checkpoint written to {result.checkpoint}; continue with "
+              f"--out {result.run_dir} --resume", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
+    if result.summary:
+        print(f"run finished: {result.run_dir} (summary.json, metrics.jsonl, checkpoints/)")
+    return 0
