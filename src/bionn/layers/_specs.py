@@ -149,7 +149,11 @@ def seed_args_spec(
 def _seed_for(form: str, seed: int | None, draw_seed: SeedSource) -> int | None:
     if form not in RANDOM_FORMS:
         return None
-    return draw_seed() if seed is None else int(seed)
+    if seed is None:
+        return draw_seed()
+    if isinstance(seed, bool) or not hasattr(seed, "__index__") or int(seed) < 0:
+        raise ValueError(f"seed must be an int >= 0 (or None: drawn and recorded), got {seed!r}")
+    return int(seed)
 
 
 __all__ = [

@@ -289,8 +289,8 @@ def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str,
 
 def warn_dead_channels(n_x: int, n_y: int, spec: WindowSpec, layer: str) -> None:
     """Warn when a '2d' grid leaves channels outside whole rows (the seed's behaviour)."""
-    if spec.form != "2d" or n_y <= 1:
-        return
+    if spec.form != "2d" or n_y <= 1 or spec.x_width > n_x or spec.y_width > n_y:
+        return  # nothing to warn about, or the builder refuses the grid with an error
     if n_y % spec.y_width:
         dead = n_y - (n_y // spec.y_width) * spec.y_width
         warnings.warn(
