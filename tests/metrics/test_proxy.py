@@ -18,8 +18,9 @@ def trained(digits):
 
 def test_proxy_classifier_learns_digits(digits, trained) -> None:
     images, labels = digits
-    model, accuracy = trained
+    model, accuracy, scale = trained
     assert accuracy > 0.6  # chance is 0.1
+    assert scale > 0
     assert model.features(images[:3].float() / 255).shape == (3, 64)
 
 
@@ -38,7 +39,7 @@ def test_proxy_is_cached_and_named(digits, tmp_path, monkeypatch) -> None:
 
 def test_proxy_distance_ranks_real_below_noise(digits, trained) -> None:
     images, _ = digits
-    model, _ = trained
+    model, _, _ = trained
     from bionn.metrics.proxy import ProxyFeatures
 
     metric_real = ImageDistance(ProxyFeatures(model, "digits", 1.0), kid_samples=0)
@@ -51,6 +52,6 @@ def test_proxy_distance_ranks_real_below_noise(digits, trained) -> None:
 
 
 def test_proxy_rejects_colour_images(trained) -> None:
-    model, _ = trained
+    model, _, _ = trained
     with pytest.raises(ValueError, match="grey"):
         model.features(torch.rand(2, 3, 28, 28))
