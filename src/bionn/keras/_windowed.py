@@ -32,6 +32,9 @@ CHECKSUM_KEY = "window_sha256"
 
 T = TypeVar("T")
 
+# The '2d' arguments of layers that have none (SzDense, SzConv2D): the seed's defaults, unused.
+_NO_GRIDS = {"input2d_width": 10, "output2d_width": 10, "window2d_width": 1.41}
+
 
 def named_errors(name: str, make: Callable[..., T], /, **kwargs: Any) -> T:
     """``make(**kwargs)``, with the layer's name in front of any ValueError / TypeError."""
@@ -90,7 +93,7 @@ class WindowedKerasLayer:
         """Check and record the seed's arguments (``form``, ``param_reduction`` ...)."""
         layer = type(self).__name__
         spec = named_errors(layer, seed_args_spec, allowed=allowed, layer=layer, seed=seed,
-                            **seed_args)  # fmt: skip
+                            **{**_NO_GRIDS, **seed_args})  # fmt: skip
         self._setup_window({**seed_args, "seed": spec.seed}, spec, scale_init)
 
     def _setup_schizo_window(

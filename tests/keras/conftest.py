@@ -1,0 +1,22 @@
+"""Keras tests run once per backend: ``KERAS_BACKEND=torch|tensorflow|jax pytest -m keras``.
+
+Without ``KERAS_BACKEND`` they use the torch backend (torch is a core dependency of bionn), so
+a plain ``pytest`` run needs no other backend installed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras imports TensorFlow if present
+
+import keras  # noqa: E402  (after the backend is chosen)
+
+
+@pytest.fixture(autouse=True)
+def _keras_seed() -> None:
+    keras.utils.set_random_seed(0)
+
