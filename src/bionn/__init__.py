@@ -26,6 +26,7 @@ from bionn.layers import (
     mLinear,
 )
 from bionn.report import UsageReport, UsageRow, usage_report
+from bionn.viz import plot_usage, plot_window
 from bionn.windows import WindowSpec
 
 __version__ = "0.1.0"
@@ -51,6 +52,8 @@ __all__ = [
     "mConvTranspose2d",
     "mLinear",
     "mousify",
+    "plot_usage",
+    "plot_window",
     "save_compact",
     "schizofy",
     "unfreeze",

@@ -1,0 +1,96 @@
+"""``bionn mask``: draw a layer's connection window as a PNG without writing any code.
+
+The clean arguments (``--usage`` or ``--radius``, grids nearest a square) build a mouse layer
+for ``--form 2d`` and a schizophrenia layer otherwise; the seed-style arguments
+(``--param-reduction``, ``--input2d-width`` ...) build the seed-compatible ``mLinear`` /
+``mConv2d`` / ``mConvTranspose2d`` with the original code's meaning. (Saiga et al. 2025;
+Mizutani et al. 2022.)
+
+Example:
+    ``bionn mask --layer conv --in 256 --out 256 --usage 0.35 --out-file mask.png``
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import bionn
+from bionn.layers._windowed import WindowedLayer
+
+__all__ = ["add_arguments", "build_layer", "run"]
+
+_SEED_STYLE = ("param_reduction", "input2d_width", "output2d_width", "window2d_width")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``bionn mask``'s arguments to ``parser``."""
+    parser.add_argument(
+        "--layer",
+        choices=("linear", "conv", "convt"),
+        default="conv",
+        help="layer kind (default conv)",
+    )
+    parser.add_argument(
+        "--in", dest="in_channels", type=int, required=True, help="input channels / features"
+    )
+    parser.add_argument(
+        "--out", dest="out_channels", type=int, required=True, help="output channels / features"
+    )
+    parser.add_argument(
+        "--form",
+        default="2d",
+        help="2d, diagonal, gaussian, random, individual or kernel (default 2d)",
+    )
+    parser.add_argument("--kernel", type=int, default=3, help="conv kernel size (default 3)")
+    clean = parser.add_argument_group("clean arguments")
+    clean.add_argument("--usage", type=float, help="target fraction of weights kept")
+    clean.add_argument("--radius", type=float, help="'2d' radius (instead of --usage)")
+    clean.add_argument("--seed", type=int, help="seed of the random forms")
+    seed = parser.add_argument_group("seed-style arguments (the original code's)")
+    seed.add_argument("--param-reduction", type=float, help="fraction of weights removed")
+    seed.add_argument("--input2d-width", type=int, help="grid width of the x axis")
+    seed.add_argument("--output2d-width", type=int, help="grid width of the y axis")
+    seed.add_argument("--window2d-width", type=float, help="'2d' radius")
+    parser.add_argument("--node", type=int, help="output node of the cone picture ('2d')")
+    parser.add_argument("--out-file", default="mask.png", help="PNG to write (default mask.png)")
+
+
+def build_layer(args: argparse.Namespace) -> WindowedLayer:
+    """Build the layer the arguments describe (see the module docstring)."""
+    sizes = (args.in_channels, args.out_channels)
+    kernel = () if args.layer == "linear" else (args.kernel,)
+    seed_style = {k: getattr(args, k) for k in _SEED_STYLE if getattr(args, k) is not None}
+    if seed_style:
+        if args.usage is not None or args.radius is not None:
+            raise ValueError("give either --usage/--radius or the seed-style arguments, not both")
+        cls = {"linear": bionn.mLinear, "conv": bionn.mConv2d, "convt": bionn.mConvTranspose2d}[
+            args.layer
+        ]
+        return cls(*sizes, *kernel, form=args.form, seed=args.seed, **seed_style)
+    if args.form == "2d":
+        cls = {
+            "linear": bionn.MouseLinear,
+            "conv": bionn.MouseConv2d,
+            "convt": bionn.MouseConvTranspose2d,
+        }[args.layer]
+        if args.usage is None and args.radius is None:
+            raise ValueError("give --usage or --radius (or the seed-style arguments)")
+        return cls(*sizes, *kernel, usage=args.usage, radius=args.radius)
+    if args.layer == "convt":
+        raise ValueError("transposed convs take --form 2d, or the seed-style arguments")
+    cls = bionn.SchizoLinear if args.layer == "linear" else bionn.SchizoConv2d
+    return cls(*sizes, *kernel, usage=args.usage, form=args.form, seed=args.seed)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the layer, draw its window to ``--out-file``; exit status 2 on bad arguments."""
+    try:
+        layer = build_layer(args)
+        bionn.plot_window(layer, args.out_file, node=args.node)
+    except (TypeError, ValueError) as error:
+        print(f"bionn mask: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.out_file}: {type(layer).__name__} {layer._window_repr()}")
+    return 0

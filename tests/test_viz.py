@@ -1,0 +1,117 @@
+"""plot_window / plot_usage and the `bionn mask` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from torch import nn
+
+import bionn
+from bionn.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def legend_texts(figure) -> list[str]:
+    return [t.get_text() for a in figure.axes if a.get_legend() for t in a.get_legend().texts]
+
+
+def test_import_bionn_does_not_import_matplotlib() -> None:
+    code = "import sys, bionn; print(any(m.startswith('matplotlib') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("layer", [
+    bionn.MouseConv2d(64, 64, 3, usage=0.35),
+    bionn.MouseLinear(784, 256, usage=0.35),
+    bionn.mConvTranspose2d(64, 32, 5, form="2d", input2d_width=8, output2d_width=8,
+                           window2d_width=0.4),
+])  # fmt: skip
+def test_2d_window_has_matrix_and_cone(tmp_path: Path, layer) -> None:
+    path = tmp_path / "w.png"
+    figure = bionn.plot_window(layer, path)
+    assert path.read_bytes().startswith(PNG)
+    assert len(figure.axes) == 2 and figure.axes[1].name == "3d"
+    window = layer.window.flatten(2)[..., 0] if layer.window.dim() > 2 else layer.window
+    transposed = isinstance(layer, nn.ConvTranspose2d)
+    outputs = window.T if transposed else window  # (outputs, inputs)
+    node = 5
+    figure = bionn.plot_window(layer, node=node)
+    assert f"{int(outputs[node].sum())} connected inputs" in legend_texts(figure)
+    assert f"output node {node}" in legend_texts(figure)
+
+
+@pytest.mark.parametrize("layer", [
+    bionn.SchizoLinear(64, 64, usage=0.5, form="diagonal"),
+    bionn.SchizoLinear(64, 64, usage=0.5, form="gaussian"),
+    bionn.SchizoConv2d(32, 32, 3, usage=0.5, form="individual", seed=0),
+])  # fmt: skip
+def test_other_forms_draw_the_matrix(tmp_path: Path, layer) -> None:
+    figure = bionn.plot_window(layer, tmp_path / "w.png")
+    assert (tmp_path / "w.png").read_bytes().startswith(PNG)
+    assert figure.axes[0].get_title().startswith(f"{type(layer).__name__}: form '{layer.form}'")
+    image = figure.axes[0].get_images()[0].get_array()
+    assert image.shape == tuple(layer.window.shape[:2])
+    colourbar = layer.form != "diagonal"  # real-valued or per-weight windows get a scale
+    assert len(figure.axes) == 1 + colourbar
+
+
+def test_plot_window_errors() -> None:
+    with pytest.raises(TypeError, match="needs a windowed layer"):
+        bionn.plot_window(nn.Linear(4, 4))
+    with pytest.raises(ValueError, match=r"node must be an output node in \[0, 64\)"):
+        bionn.plot_window(bionn.MouseLinear(32, 64, usage=0.35), node=64)
+
+
+def test_plot_usage(tmp_path: Path) -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 16, 3), bionn.MouseConv2d(16, 32, 3, usage=0.35), nn.Flatten(),
+        bionn.SchizoLinear(32, 32, usage=0.5), nn.Linear(32, 10),
+    )  # fmt: skip
+    figure = bionn.plot_usage(model, tmp_path / "u.png")
+    assert (tmp_path / "u.png").read_bytes().startswith(PNG)
+    bars = figure.axes[0].patches
+    widths = [round(b.get_width(), 3) for b in bars]
+    assert widths == [100.0, *(round(100 * model[i].usage, 3) for i in (1, 3)), 100.0]
+    assert any(t.startswith("windowed layers:") for t in legend_texts(figure))
+    empty = bionn.plot_usage(nn.Sequential(nn.ReLU()))
+    assert len(empty.axes[0].patches) == 0 and legend_texts(empty) == []
+
+
+def test_cli_mask_clean_and_seed_style(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "mask.png"
+    args = ["mask", "--layer", "conv", "--in", "256", "--out", "256", "--usage", "0.35"]
+    assert main([*args, "--out-file", str(out)]) == 0
+    assert out.read_bytes().startswith(PNG)
+    assert "MouseConv2d form='2d', usage=0.34" in capsys.readouterr().out
+    seed = ["mask", "--layer", "convt", "--in", "64", "--out", "32", "--input2d-width", "8",
+            "--output2d-width", "8", "--window2d-width", "0.4", "--out-file", str(out)]  # fmt: skip
+    assert main(seed) == 0
+    assert "mConvTranspose2d form='2d'" in capsys.readouterr().out
+    schizo = ["mask", "--layer", "linear", "--in", "64", "--out", "64", "--form", "random",
+              "--usage", "0.3", "--seed", "4", "--out-file", str(out)]  # fmt: skip
+    assert main(schizo) == 0
+    assert "SchizoLinear form='random', usage=0.3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ([], "give --usage or --radius"),
+    (["--usage", "0.3", "--param-reduction", "0.5"], "not both"),
+    (["--usage", "1.5"], "usage must be in"),
+    (["--form", "kernel", "--layer", "convt", "--usage", "0.5"], "transposed convs take"),
+    (["--form", "blob", "--usage", "0.5"], "form must be one of"),
+])  # fmt: skip
+def test_cli_mask_bad_arguments(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
+    args = ["mask", "--in", "16", "--out", "16", "--out-file", str(tmp_path / "m.png"), *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_figures_are_headless() -> None:
+    figure = bionn.plot_window(bionn.MouseLinear(16, 16, usage=0.5))
+    assert type(figure.canvas).__name__ == "FigureCanvasBase"  # no GUI backend involved
