@@ -17,6 +17,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
+from bionn.experiments.config import ConfigError
+
 __all__ = ["Dist", "cleanup", "epoch_indices", "resolve_device", "setup", "wrap"]
 
 
@@ -45,7 +47,7 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: CUDA is not available on this machine")
+            raise ConfigError(f"--device {name}: CUDA is not available on this machine")
         if name == "cuda":
             return torch.device("cuda", local_rank)
     return torch.device(name)

@@ -1,0 +1,170 @@
+"""Evaluate a finished training run: image distance for GAN / DDIM, accuracy for classifiers.
+
+Shared by ``bionn compare`` and ``bionn sweep``. The result of each run is saved next to it as
+``eval-<key>.json``, so a run is evaluated once per setting. Generators are scored with standard
+FID, the papers' Inception protocol or the offline proxy (:mod:`bionn.metrics.evaluate`);
+classifiers by their last epoch's test accuracy, with the train / test figures and an
+over-fitting measure (how far the test loss rose above its minimum) alongside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bionn.metrics.images import GREY_DATASETS
+
+__all__ = ["EvalSettings", "evaluate_run", "read_records", "run_radius"]
+
+# Runs above these are "not converged" and listed apart (the mouse paper: FID > 200).
+DEFAULT_THRESHOLDS = {"fid": 200.0, "paper": 200.0, "proxy": 50.0}
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How generated images are scored.
+
+    Attributes:
+        metric: 'auto' (proxy for grey mnist / fashionmnist / digits, else 'fid'), 'fid',
+            'paper' or 'proxy'.
+        n_samples: Generated (and real) images per run; the papers used 51,200.
+        kid_samples: KID subset size (0: no KID).
+        inception_weights: Inception weights file for 'fid' (offline) and 'paper'.
+        threshold: Distance above which a run counts as not converged (None: per metric).
+        cache_dir: Real statistics and proxy classifier cache (None: the default one).
+        device: Where sampling and features run.
+        sample_seed: Seed of the evaluation latents.
+    """
+
+    metric: str = "auto"
+    n_samples: int = 10_000
+    kid_samples: int = 1000
+    inception_weights: str | None = None
+    threshold: float | None = None
+    cache_dir: str | None = None
+    device: str = "cpu"
+    sample_seed: int = 12345
+
+    def resolve(self, data: str, channels: int) -> str:
+        """The concrete metric for a run on ``data`` with ``channels``."""
+        if self.metric != "auto":
+            return self.metric
+        return "proxy" if data.lower() in GREY_DATASETS and channels == 1 else "fid"
+
+    def key(self, metric: str) -> str:
+        """A short stable key of everything that changes the score."""
+        text = json.dumps({**asdict(self), "metric": metric, "cache_dir": None, "device": None},
+                          sort_keys=True)  # fmt: skip
+        return f"{metric}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+
+def read_records(run_dir: Path) -> list[dict[str, Any]]:
+    """The lines of a run's ``metrics.jsonl``."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_radius(model: torch.nn.Module) -> float | None:
+    """Mean radius of the mouse ('2d') layers of ``model`` (None if it has none)."""
+    from bionn.layers._windowed import WindowedLayer
+
+    radii = [m.window_spec.radius for m in model.modules()
+             if isinstance(m, WindowedLayer) and m.form == "2d"]  # fmt: skip
+    return float(sum(radii) / len(radii)) if radii else None
+
+
+def _classifier_scores(run_dir: Path) -> dict[str, Any]:
+    epochs = [r for r in read_records(run_dir) if "test_loss" in r]
+    if not epochs:
+        raise ValueError(f"{run_dir} has no per-epoch test metrics to evaluate")
+    last = epochs[-1]
+    best_loss = min(r["test_loss"] for r in epochs)
+    return {"metric": "test accuracy", "value": last["test_acc"], "higher_is_better": True,
+            "train_acc": last["train_acc"], "test_acc": last["test_acc"],
+            "train_loss": last["train_loss"], "test_loss": last["test_loss"],
+            "min_test_loss": best_loss, "overfitting": last["test_loss"] - best_loss,
+            "gap": last["train_acc"] - last["test_acc"], "converged": True}  # fmt: skip
+
+
+def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[str, Any]:
+    from bionn.experiments import load_data, sample_images
+    from bionn.metrics.evaluate import (
+        default_cache_dir,
+        make_extractor,
+        measure,
+        real_statistics,
+    )
+
+    config = loaded.config
+    cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
+    train = load_data(config.data, size=config.image_size, channels=config.channels,
+                      train=True, data_root=config.data_root,
+                      cache_dir=config.cache_dir)  # fmt: skip
+    proxy_data = (config.data.lower(), train.images, train.labels) if metric == "proxy" else None
+    extractor, name = make_extractor(metric, weights=settings.inception_weights,
+                                     proxy_data=proxy_data, cache_dir=cache_dir,
+                                     device=settings.device)  # fmt: skip
+    # a fixed random subset of the training images: the same reals for every run
+    order = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))
+    real = train.images[order[:settings.n_samples]]
+    key = {"dataset": config.data, "size": config.image_size} if config.data.lower() in (
+        GREY_DATASETS + ("cifar10",)) else None  # a user's folder may change: no cache
+    stats = real_statistics(extractor, real, key=key, cache_dir=cache_dir,
+                            kid_samples=settings.kid_samples)  # fmt: skip
+    fake = sample_images(loaded.model, settings.n_samples, seed=settings.sample_seed)
+    result = measure(extractor, name, stats, fake, kid_samples=settings.kid_samples)
+    threshold = settings.threshold if settings.threshold is not None else DEFAULT_THRESHOLDS[metric]
+    scores = {"metric": name, "value": result.value, "higher_is_better": False,
+              "kid_mean": result.kid_mean, "kid_std": result.kid_std, "n_real": result.n_real,
+              "n_fake": result.n_fake, "threshold": threshold,
+              "converged": bool(result.value <= threshold)}  # fmt: skip
+    if metric == "proxy":
+        scores["proxy_accuracy"] = extractor.accuracy
+    return scores
+
+
+def evaluate_run(run_dir: Path | str, settings: EvalSettings) -> dict[str, Any]:
+    """Score the finished run in ``run_dir`` (cached in ``eval-<key>.json`` beside it).
+
+    Returns:
+        The scores (``metric``, ``value``, ``converged``, ...) plus the run's ``variant``,
+        ``seed``, ``usage`` (windowed layers), ``usage_total``, ``radius``, ``reduction``,
+        ``parameters`` and ``time_s`` from its summary.
+
+    Raises:
+        ValueError: If the run is not finished.
+    """
+    from bionn.experiments import load_run
+
+    run_dir = Path(run_dir)
+    loaded, summary = load_run(run_dir, settings.device)
+    if summary.get("status") != "completed":
+        raise ValueError(f"run {run_dir} is not finished (status {summary.get('status')!r})")
+    config = loaded.config
+    metric = settings.resolve(config.data, config.channels or 1)
+    path = run_dir / f"eval-{settings.key(metric if config.kind != 'classifier' else 'acc')}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    if config.kind == "classifier":
+        scores = _classifier_scores(run_dir)
+    else:
+        scores = _generator_scores(loaded, settings, metric)
+    scores.update({
+        "run": str(run_dir), "kind": config.kind, "variant": config.variant, "seed": config.seed,
+        "usage": summary["usage"]["windowed"], "usage_total": summary["usage"]["total"],
+        "radius": run_radius(loaded.model),
+        "reduction": 0.0 if config.variant == "standard" else getattr(config, "reduction", None),
+        "parameters": summary["parameters"], "time_s": summary["time_s"],
+    })  # fmt: skip
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(scores, indent=2))
+    os.replace(tmp, path)
+    return scores
