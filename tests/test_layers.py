@@ -403,6 +403,20 @@ def test_eval_cache_is_used_and_invalidated(name: str) -> None:
         torch.testing.assert_close(layer(x.double()), reference(layer, x.double()))
 
 
+def test_converted_window_follows_dtype_and_survives_inference_mode() -> None:
+    layer = bionn.MouseLinear(16, 16, radius=0.5)
+    x = torch.randn(3, 16)
+    layer.eval()
+    with torch.inference_mode():  # the first float copy of the bool window is made here ...
+        layer(x)
+    layer.train()
+    layer(x).sum().backward()  # ... and must still be usable by autograd
+    assert bool((layer.weight.grad[~layer.window] == 0).all())
+    for dtype in (torch.float64, torch.bfloat16, torch.float32):
+        layer.to(dtype)
+        torch.testing.assert_close(layer(x.to(dtype)), reference(layer, x.to(dtype)))
+
+
 def test_no_cache_while_training_or_with_grad() -> None:
     layer = bionn.MouseLinear(16, 16, radius=0.5)
     assert layer.masked_weight() is not layer.masked_weight()

@@ -31,6 +31,7 @@ class WindowedLayer:
 
     # Filled by ``_install_window``; the layer's ``reset_parameters`` runs before it exists.
     _eval_cache: tuple[tuple[Any, ...], Tensor] | None = None
+    _window_cache: tuple[tuple[Any, ...], Tensor] | None = None
     # Set by ``freeze``: ``weight`` already holds the masked weight.
     frozen: bool = False
     _requires_grad_before_freeze: bool = True
@@ -108,10 +109,19 @@ class WindowedLayer:
         return self._eval_cache[1]
 
     def _multiply(self, weight: Tensor) -> Tensor:
+        return weight * self._window_as(weight)
+
+    def _window_as(self, weight: Tensor) -> Tensor:
+        # ``weight * bool_window`` converts the mask on every call, which costs more than the
+        # multiply itself: keep the converted window until the window or the dtype changes.
         window = self.window
-        if window.dtype != torch.bool and window.dtype != weight.dtype:
-            window = window.to(weight.dtype)
-        return weight * window
+        if window.dtype == weight.dtype or torch.compiler.is_compiling():
+            return window if window.dtype == torch.bool else window.to(weight.dtype)
+        key = (weight.dtype, window._version, window.data_ptr())
+        if self._window_cache is None or self._window_cache[0] != key:
+            with torch.inference_mode(False):  # built under inference_mode, still fit for autograd
+                self._window_cache = (key, window.to(weight.dtype))
+        return self._window_cache[1]
 
     # -- inference and export ----------------------------------------------------------------
 
@@ -192,6 +202,7 @@ class WindowedLayer:
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # type: ignore[misc]
         state.pop("_eval_cache", None)
+        state.pop("_window_cache", None)
         return state
 
     # -- counting (seed-compatible names) -----------------------------------------------------
