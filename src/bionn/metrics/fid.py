@@ -34,6 +34,8 @@ from bionn.metrics.functional import frechet_distance, kernel_distance
 
 __all__ = ["DistanceResult", "FeatureStats", "ImageDistance", "cached"]
 
+KID_KEEP = 4
+
 
 class FeatureStats:
     """Running float64 sums of features: mean and covariance equal the one-shot values.
@@ -169,7 +171,8 @@ class ImageDistance:
         extractor: Callable mapping float images in [0, 1], shape ``(n, c, h, w)``, to
             features ``(n, d)``.
         name: Name the result is reported under ("FID", "FD-proxy(mnist)", ...).
-        kid_samples: Features kept per set for KID (0 turns KID off).
+        kid_samples: KID subset size (0 turns KID off); up to ``KID_KEEP * kid_samples``
+            features per set are kept, so the random subsets differ.
         kid_subsets: Random subsets for KID.
 
     """
@@ -180,8 +183,8 @@ class ImageDistance:
         self.name = name
         self.kid_samples = kid_samples
         self.kid_subsets = kid_subsets
-        self.real = FeatureStats(keep=kid_samples)
-        self.fake = FeatureStats(keep=kid_samples)
+        self.real = FeatureStats(keep=KID_KEEP * kid_samples)
+        self.fake = FeatureStats(keep=KID_KEEP * kid_samples)
 
     @torch.no_grad()
     def update(self, images: Tensor, real: bool) -> None:

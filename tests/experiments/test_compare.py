@@ -1,0 +1,99 @@
+import json
+
+import pytest
+from _study_fixtures import TINY_CLASSIFIER, TINY_GAN, fast_proxy  # noqa: F401
+from scipy import stats
+
+from bionn.cli import main
+from bionn.experiments.compare import compare
+from bionn.experiments.evaluation import EvalSettings
+from bionn.experiments.study import StudyError, ensure_run, parse_seeds
+
+
+def test_classifier_compare_report_and_reuse(tmp_path, monkeypatch) -> None:
+    report = compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / "r",
+                     bio={"reduction": 0.8}, log=lambda *a: None)
+    summary = json.loads((tmp_path / "r" / "report.json").read_text())
+    groups = summary["groups"]
+    assert set(groups) == {"standard", "schizo"}
+    assert groups["standard"]["usage"] == 1.0 and groups["schizo"]["usage"] < 0.3
+    assert groups["schizo"]["n"] == 2 and len(summary["runs"]["schizo"]) == 2
+    a, b = groups["standard"]["values"], groups["schizo"]["values"]
+    assert summary["welch_p"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    text = report.read_text()
+    assert "| standard |" in text and "Welch t-test" in text and "overfitting" in text
+    for figure in ("metric.png", "loss_curves.png"):
+        assert (tmp_path / "r" / figure).stat().st_size > 0
+    # second call: the finished runs are picked up, not retrained
+    import bionn.experiments as experiments
+
+    monkeypatch.setattr(experiments, "run_training", lambda *a, **k: pytest.fail("retrained"))
+    compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / "r",
+            bio={"reduction": 0.8}, log=lambda *a: None)
+
+
+@pytest.mark.usefixtures("fast_proxy")
+def test_gan_compare_with_proxy_lists_non_converged_apart(tmp_path) -> None:
+    settings = EvalSettings(n_samples=80, kid_samples=20, threshold=0.0,
+                            cache_dir=str(tmp_path / "cache"))
+    compare("gan", TINY_GAN, [0], settings, tmp_path / "r", log=lambda *a: None)
+    summary = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert summary["metric"] == "FD-proxy(digits)" and not summary["higher_is_better"]
+    mouse = summary["groups"]["mouse"]
+    assert mouse["n"] == 0 and mouse["not_converged"][0]["seed"] == 0  # all above threshold 0
+    assert 0.2 < mouse["usage"] < 0.9 and mouse["radius"] == pytest.approx(0.4)
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "FD-proxy(digits)" in text and "FID" not in text and "s0: " in text
+    assert (tmp_path / "r" / "samples.png").is_file()
+
+
+def test_run_folder_of_another_configuration_is_refused(tmp_path) -> None:
+    from bionn.experiments import make_config
+
+    config = make_config("classifier", **TINY_CLASSIFIER, out=str(tmp_path / "run"))
+    ensure_run(config)
+    before = (tmp_path / "run" / "config.json").read_text()
+    other = make_config("classifier", **{**TINY_CLASSIFIER, "width": 32},
+                        out=str(tmp_path / "run"))
+    with pytest.raises(StudyError, match="another configuration"):
+        ensure_run(other)
+    assert (tmp_path / "run" / "config.json").read_text() == before
+
+
+def test_longer_run_resumes_and_early_crash_restarts(tmp_path) -> None:
+    from bionn.experiments import make_config
+
+    config = make_config("classifier", **TINY_CLASSIFIER, out=str(tmp_path / "run"))
+    ensure_run(config)
+    longer = make_config("classifier", **{**TINY_CLASSIFIER, "epochs": 3},
+                         out=str(tmp_path / "run"))
+    ensure_run(longer)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["epochs"] == pytest.approx(3)
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    (crashed / "config.json").write_text(json.dumps(config.to_dict()))
+    ensure_run(make_config("classifier", **TINY_CLASSIFIER, out=str(crashed)))
+    assert (crashed / "summary.json").is_file()
+
+
+def test_compare_cli_bad_input(tmp_path, capsys) -> None:
+    base = ["compare", "classifier", "--out", str(tmp_path / "r")]
+    assert main([*base, "--seeds", "a,b"]) == 2
+    assert "--seeds" in capsys.readouterr().err
+    assert main([*base, "--model", "nope"]) == 2
+    assert "unknown classifier model" in capsys.readouterr().err
+    assert main([*base, "--set", "width"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main([*base, "--data", str(tmp_path / "missing")]) == 2
+    assert "unknown data set" in capsys.readouterr().err
+    with pytest.raises(StudyError):
+        parse_seeds("1,1")
+
+
+def test_compare_cli_end_to_end(tmp_path, capsys) -> None:
+    args = ["compare", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
+            "--limit", "200", "--seeds", "1", "--reduction", "0.5", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "standard vs schizo" in out and "report written to" in out
