@@ -107,11 +107,12 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
     c0, c1 = _row_spans(n_x, n_y, x_width, y_width, radius)
-    c = np.arange(y_width)
-    connected = (c >= c0[..., None]) & (c < c1[..., None])  # (n_x, h_y, y_width)
+    c = np.arange(y_width)[:, None]
+    # built as (h_y, y_width, n_x), already in the window's row order: no transposed copy
+    connected = (c >= c0.T[:, None, :]) & (c < c1.T[:, None, :])
     window = np.zeros((n_y, n_x), dtype=bool)
-    rows = connected.shape[1] * y_width
-    window[:rows] = connected.reshape(n_x, rows).T
+    rows = connected.shape[0] * y_width
+    window[:rows] = connected.reshape(rows, n_x)
     return window
 
 
