@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+
+from bionn.cli import main
+from bionn.experiments.report import summarise, write_sweep_report
+
+
+def _result(tmp_path, value, seed, metric_value, *, kind="gan", variant="mouse", usage=None,
+            converged=True, records=None):
+    run = tmp_path / "s" / "runs" / f"p-{value}-s{seed}"
+    run.mkdir(parents=True)
+    if records:
+        (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = {"metric": "FID" if kind == "gan" else "test accuracy", "value": metric_value,
+              "higher_is_better": kind != "gan", "converged": converged, "run": str(run),
+              "kind": kind, "variant": variant, "seed": seed,
+              "usage": usage if usage is not None else value, "usage_total": 0.9,
+              "radius": None if variant == "standard" else 0.2 + value, "reduction": None,
+              "parameters": 1000, "weights": 800, "active_weights": 800 * value,
+              "time_s": 1.0, "kid_mean": 0.01, "kid_std": 0.001, "grid_value": value}
+    if kind == "classifier":
+        last = records[-1]
+        result.update({k: last[k] for k in ("train_acc", "test_acc", "train_loss", "test_loss")})
+        result.update({"overfitting": last["test_loss"] - min(r["test_loss"] for r in records),
+                       "gap": last["train_acc"] - last["test_acc"]})
+    results = tmp_path / "s" / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"p-{value}-s{seed}.json").write_text(json.dumps(result))
+
+
+def _spec(tmp_path, kind, param, values, seeds) -> None:
+    spec = {"kind": kind, "param": param, "values": values, "seeds": seeds,
+            "base": {"data": "digits"}, "evaluation": {}}
+    (tmp_path / "s").mkdir(exist_ok=True)
+    (tmp_path / "s" / "sweep.json").write_text(json.dumps(spec))
+
+
+def test_partial_gan_sweep_report(tmp_path) -> None:
+    _spec(tmp_path, "gan", "usage", [0.35, 1.0], [0, 1, 2])
+    _result(tmp_path, 0.35, 0, 40.0)
+    _result(tmp_path, 0.35, 1, 44.0)
+    _result(tmp_path, 0.35, 2, 250.0, converged=False)
+    _result(tmp_path, 1.0, 0, 50.0, variant="standard")
+    path = write_sweep_report(tmp_path / "s")
+    text = path.read_text()
+    assert "4 of 6 runs finished" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 0.35 |"))
+    assert "| 42 |" in row and f"| {np.std([40, 44], ddof=1):.4g} |" in row
+    assert "s2: 250" in row  # listed apart, not in the mean
+    assert "| 1 (standard) |" in text
+    assert (path.parent / "metric_vs_usage.png").stat().st_size > 0
+    summary = json.loads((path.parent / "report.json").read_text())
+    assert summary["finished"] == 4 and summary["expected"] == 6
+
+
+def test_classifier_sweep_report_has_overfitting_curves(tmp_path) -> None:
+    _spec(tmp_path, "classifier", "reduction", [0.0, 0.9], [0])
+    rising = [{"epoch": e, "step": e, "train_loss": 1 / (e + 1), "train_acc": 0.9 + e / 100,
+               "test_loss": 0.5 + abs(e - 1) / 10, "test_acc": 0.9} for e in range(4)]
+    flat = [{**r, "test_loss": 0.5 - r["epoch"] / 100} for r in rising]
+    _result(tmp_path, 0.0, 0, 0.9, kind="classifier", variant="standard", usage=1.0,
+            records=rising)
+    _result(tmp_path, 0.9, 0, 0.9, kind="classifier", variant="schizo", usage=0.1, records=flat)
+    path = write_sweep_report(tmp_path / "s")
+    text = path.read_text()
+    assert "overfitting" in text and (path.parent / "classifier_sweep.png").is_file()
+    summary = json.loads((path.parent / "report.json").read_text())
+    over = {k: g["extras"]["overfitting"]["mean"] for k, g in summary["groups"].items()}
+    assert over["0 (standard)"] == pytest.approx(0.2) and over["0.9"] == pytest.approx(0.0)
+
+
+def test_summarise_statistics() -> None:
+    runs = [{"value": v, "converged": v < 100, "seed": i, "run": "r", "parameters": 1,
+             "weights": 1, "active_weights": 1, "usage": 0.4, "usage_total": 0.5, "radius": 0.4,
+             "time_s": 1.0, "kind": "gan"} for i, v in enumerate([10.0, 12.0, 17.0, 300.0])]
+    s = summarise(runs)
+    assert s["mean"] == pytest.approx(13.0) and s["sd"] == pytest.approx(np.std([10, 12, 17],
+                                                                                ddof=1))
+    assert s["n"] == 3 and s["not_converged"] == [{"seed": 3, "value": 300.0, "run": "r"}]
+
+
+def test_report_cli_errors(tmp_path, capsys) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a sweep folder" in capsys.readouterr().err
+    _spec(tmp_path, "gan", "usage", [0.5], [0])
+    assert main(["report", str(tmp_path / "s")]) == 2
+    assert "no finished runs" in capsys.readouterr().err
+    _result(tmp_path, 0.5, 0, 30.0)
+    assert main(["report", str(tmp_path / "s"), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.md").is_file()

@@ -1,0 +1,100 @@
+import json
+
+import pytest
+from _study_fixtures import TINY_CLASSIFIER, TINY_GAN, fast_proxy  # noqa: F401
+
+from bionn.cli import main
+from bionn.experiments.evaluation import EvalSettings
+from bionn.experiments.study import StudyError
+from bionn.experiments.sweep import grid, parse_shard, sweep
+
+
+def _quiet(*args) -> None:
+    pass
+
+
+def test_shards_split_the_grid_and_share_the_folder(tmp_path) -> None:
+    out = tmp_path / "s"
+    args = ("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.5], [0, 1], EvalSettings(), out)
+    assert sweep(*args, shard=(0, 2), log=_quiet) == 2
+    first = sorted(p.name for p in (out / "results").iterdir())
+    assert first == ["reduction-0-s0.json", "reduction-0.5-s0.json"]  # points 0 and 2
+    assert sweep(*args, shard=(1, 2), log=_quiet) == 2
+    results = [json.loads(p.read_text()) for p in (out / "results").iterdir()]
+    assert len(results) == 4
+    by_value = {r["grid_value"]: r["variant"] for r in results}
+    assert by_value == {0.0: "standard", 0.5: "schizo"}
+    assert sweep(*args, log=_quiet) == 0  # everything finished: nothing to do
+
+
+def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "s"
+    args = ("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.8], [0], EvalSettings(), out)
+    import bionn.experiments.sweep as sweep_module
+
+    calls = []
+    real_ensure = sweep_module.ensure_run
+
+    def crash_on_second(config):
+        calls.append(config.out)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_ensure(config)
+
+    monkeypatch.setattr(sweep_module, "ensure_run", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(*args, log=_quiet)
+    assert [p.name for p in (out / "results").iterdir()] == ["reduction-0-s0.json"]
+    monkeypatch.setattr(sweep_module, "ensure_run", real_ensure)
+    assert sweep(*args, log=_quiet) == 1  # only the missing point runs
+    assert len(list((out / "results").iterdir())) == 2
+
+
+def test_folder_of_another_configuration_is_refused(tmp_path) -> None:
+    out = tmp_path / "s"
+    sweep("classifier", TINY_CLASSIFIER, "reduction", [0.5], [0], EvalSettings(), out, log=_quiet)
+    before = (out / "sweep.json").read_text()
+    results_before = sorted(p.read_text() for p in (out / "results").iterdir())
+    with pytest.raises(StudyError, match=r"another configuration \(differs in values\)"):
+        sweep("classifier", TINY_CLASSIFIER, "reduction", [0.7], [0], EvalSettings(), out)
+    with pytest.raises(StudyError, match="base"):
+        sweep("classifier", {**TINY_CLASSIFIER, "width": 8}, "reduction", [0.5], [0],
+              EvalSettings(), out)
+    assert (out / "sweep.json").read_text() == before
+    assert sorted(p.read_text() for p in (out / "results").iterdir()) == results_before
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(StudyError, match="not empty"):
+        sweep("classifier", TINY_CLASSIFIER, "reduction", [0.5], [0], EvalSettings(),
+              tmp_path / "busy")
+
+
+@pytest.mark.usefixtures("fast_proxy")
+def test_gan_usage_sweep_reports_radius(tmp_path) -> None:
+    settings = EvalSettings(n_samples=70, kid_samples=0, cache_dir=str(tmp_path / "cache"))
+    sweep("gan", TINY_GAN, "usage", [0.5, 1.0], [0], settings, tmp_path / "s", log=_quiet)
+    results = {json.loads(p.read_text())["grid_value"]: json.loads(p.read_text())
+               for p in (tmp_path / "s" / "results").iterdir()}
+    assert results[1.0]["variant"] == "standard" and results[1.0]["radius"] is None
+    assert results[0.5]["variant"] == "mouse" and results[0.5]["radius"] > 0
+    assert results[0.5]["usage"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_grid_and_shard_parsing() -> None:
+    assert grid([1.0, 2.0], [0, 1]) == [(1.0, 0), (1.0, 1), (2.0, 0), (2.0, 1)]
+    assert parse_shard("1/3") == (1, 3)
+    for bad in ("3/3", "a/b", "1", "-1/2"):
+        with pytest.raises(StudyError, match="--shard"):
+            parse_shard(bad)
+
+
+def test_sweep_cli(tmp_path, capsys) -> None:
+    base = ["sweep", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
+            "--limit", "200", "--seeds", "1", "--param", "reduction", "--out", str(tmp_path / "s")]
+    assert main([*base, "--values", "0,x"]) == 2
+    assert "--values" in capsys.readouterr().err
+    assert main([*base, "--values", "0,0.5", "--shard", "2/2"]) == 2
+    assert "--shard" in capsys.readouterr().err
+    assert main([*base, "--values", "0,0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "2 point(s) run by this shard" in out and "0 (standard)" in out
