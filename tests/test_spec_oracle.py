@@ -16,8 +16,14 @@ import numpy as np
 import pytest
 
 
-def loop_window_2d(n_x: int, n_y: int, w_x: int, w_y: int, r: float) -> np.ndarray:
-    """SPEC "Form '2d'", one x channel and one grid row at a time; bool ``(n_y, n_x)``."""
+def loop_window_2d(
+    n_x: int, n_y: int, w_x: int, w_y: int, r: float, per_connection: bool = False
+) -> np.ndarray:
+    """SPEC "Form '2d'", one x channel and one grid row at a time; bool ``(n_y, n_x)``.
+
+    A row's span of y channels is set as one slice, or, with ``per_connection``, one y channel at
+    a time exactly as SPEC words it (the slowest, most literal baseline).
+    """
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
     window = np.zeros((n_y, n_x), dtype=bool)
@@ -35,7 +41,10 @@ def loop_window_2d(n_x: int, n_y: int, w_x: int, w_y: int, r: float) -> np.ndarr
             d = math.sqrt(s)
             c0 = max(math.ceil((u - d) * w_y), 0)
             c1 = min(math.ceil((u + d) * w_y), w_y)
-            if c0 < c1:
+            if per_connection:
+                for c in range(c0, c1):
+                    window[k * w_y + c, i] = True
+            elif c0 < c1:
                 window[k * w_y + c0 : k * w_y + c1, i] = True
     return window
 
@@ -118,7 +127,8 @@ def test_oracle_reproduces_golden(case: dict, golden: dict[str, np.ndarray]) -> 
     expected = golden_as_xy(case, golden[case["key"]])
     if form == "2d":
         args = (params["input2d_width"], params["output2d_width"], params["window2d_width"])
-        np.testing.assert_array_equal(loop_window_2d(n_x, n_y, *args), expected)
+        for per_connection in (False, True):
+            np.testing.assert_array_equal(loop_window_2d(n_x, n_y, *args, per_connection), expected)
     elif form == "diagonal":
         np.testing.assert_array_equal(
             loop_window_diagonal(n_x, n_y, params["param_reduction"]), expected
