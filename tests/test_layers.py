@@ -366,6 +366,23 @@ def test_torch_compile_equals_eager() -> None:
     assert bool((layer.weight.grad[~layer.window] == 0).all())
 
 
+@pytest.mark.parametrize(
+    "wrap",
+    [nn.utils.spectral_norm, nn.utils.parametrizations.spectral_norm,
+     nn.utils.parametrizations.weight_norm],
+    ids=["spectral_norm", "parametrizations.spectral_norm", "parametrizations.weight_norm"],
+)  # fmt: skip
+def test_weight_reparametrisations(wrap: Callable) -> None:
+    layer = wrap(bionn.MouseConv2d(8, 8, 3, padding=1, radius=0.5))
+    x = torch.randn(2, 8, 6, 6)
+    layer(x).sum().backward()  # trains through the wrapper
+    layer.eval()
+    with torch.no_grad():
+        out = layer(x)  # ``weight`` is computed by the wrapper, not a parameter
+        torch.testing.assert_close(out, reference(layer, x))
+        assert bool((layer.masked_weight()[~layer.window] == 0).all())
+
+
 # -- the eval-mode cache of the masked weight ---------------------------------------------------
 
 

@@ -90,8 +90,11 @@ class WindowedLayer:
         reading ``layer.weight`` and calling ``train()`` / ``eval()`` drop the cache as well;
         ``.data`` writes through ``parameters()`` need one of these before the next forward.
         """
-        # not ``self.weight``: that read drops the cache (see ``__getattr__``)
-        weight = self._parameters["weight"]  # type: ignore[attr-defined]
+        # not ``self.weight``: that read drops the cache (see ``__getattr__``), except where
+        # spectral_norm or a parametrization computes ``weight`` as an ordinary attribute
+        weight = self._parameters.get("weight")  # type: ignore[attr-defined]
+        if weight is None:
+            weight = self.weight
         if self.frozen:
             return weight
         if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
