@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 import bionn
 from bionn import WindowedLayer
+from bionn.windows import window_2d, window_gaussian
 
 
 def reference(layer: WindowedLayer, x: torch.Tensor, output_size=None) -> torch.Tensor:
@@ -186,10 +187,18 @@ def test_factory_kwargs(name: str) -> None:
 
 def test_gaussian_window_keeps_float64_precision() -> None:
     layer = bionn.SchizoLinear(64, 32, usage=0.4, form="gaussian", dtype=torch.float64)
-    from bionn.windows import window_gaussian
-
     expected, _ = window_gaussian(64, 32, 0.6)
     torch.testing.assert_close(layer.window, torch.from_numpy(expected), rtol=1e-12, atol=0)
+
+
+def test_window_axes_with_groups() -> None:
+    # SPEC: x is in_channels // groups for Conv2d and out_channels // groups for ConvTranspose2d
+    expected = torch.from_numpy(window_2d(4, 12, x_width=2, y_width=4, radius=0.6))
+    conv = bionn.MouseConv2d(16, 12, 3, groups=4, radius=0.6)
+    up = bionn.MouseConvTranspose2d(12, 16, 3, groups=4, radius=0.6)
+    for layer in (conv, up):
+        assert layer.window.shape == layer.weight.shape
+        assert torch.equal(layer.window[..., 1, 2], expected)
 
 
 # -- parameters and buffers ---------------------------------------------------------------------
