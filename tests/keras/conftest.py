@@ -19,4 +19,3 @@ import keras  # noqa: E402  (after the backend is chosen)
 @pytest.fixture(autouse=True)
 def _keras_seed() -> None:
     keras.utils.set_random_seed(0)
-

@@ -23,8 +23,9 @@ DENSE_LAYERS = [
 ]
 CONV_LAYERS = [
     lambda: mouse.mConv2D(8, 3, form="kernel", param_reduction=0.5),
-    lambda: mouse.mConv2D(8, 3, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.6,
-                          groups=2),  # fmt: skip
+    lambda: mouse.mConv2D(
+        8, 3, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.6, groups=2
+    ),  # fmt: skip
     lambda: mouse.SzConv2D(8, (3, 3), 0.4, "individual", padding="same"),
     lambda: mouse.MouseConv2D(8, 3, radius=0.5),
     lambda: mouse.SchizoConv2D(8, 3, usage=0.6, form="kernel"),

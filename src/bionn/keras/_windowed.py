@@ -14,10 +14,12 @@ once, and the same seed gives the same window as the matching PyTorch layer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import keras
 import numpy as np
 from keras import backend, ops
 
@@ -60,6 +62,13 @@ def window_digest(values: np.ndarray, kernel_shape: tuple[int, ...]) -> np.ndarr
     return np.frombuffer(digest, dtype=np.uint8)
 
 
+class _Untracked:
+    """Holds a variable where Keras' attribute tracking does not look."""
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+
 class WindowedKerasLayer:
     """Mixin for Keras layers whose kernel is multiplied by a fixed window.
 
@@ -83,7 +92,8 @@ class WindowedKerasLayer:
         self.scale_init = bool(scale_init)
         self.usage = None
         self.halfbandwidth = 0.0
-        self._window = None
+        self._window_holder: _Untracked | None = None
+        self._window_values: np.ndarray | None = None
         self._window_counts = (0, 0)  # (size, ones)
         self._window_digest: np.ndarray | None = None
 
@@ -120,10 +130,36 @@ class WindowedKerasLayer:
     # -- build ----------------------------------------------------------------------------------
 
     def build(self, input_shape: Any) -> None:
-        """Run the parent's build, then build the window from config and scale the kernel."""
-        super().build(input_shape)  # type: ignore[misc]
-        kernel = self._kernel_variable()
-        shape = tuple(int(n) for n in kernel.shape)
+        """Run the parent's build with the window's initial scaling, then hold the window.
+
+        The scaling lives in the kernel initializer, not in an ``assign`` after the parent's
+        build: Keras may build inside a stateless scope (a lazily built model in ``fit``), where
+        variables are initialised later and assignments are dropped.
+        """
+        original = self.kernel_initializer
+        if self.scale_init:
+            self.kernel_initializer = functools.partial(self._scaled_kernel, original)
+        try:
+            super().build(input_shape)  # type: ignore[misc]
+        finally:
+            self.kernel_initializer = original
+        values = self._window_for(self._kernel_variable().shape)
+        # A Keras variable, so that Keras creates it where it creates the kernel (never inside
+        # a trace), but held out of the layer's tracking: no optimiser, summary or file sees it.
+        variable = keras.Variable(
+            initializer=lambda shape, dtype: ops.convert_to_tensor(values, dtype=dtype),
+            shape=values.shape,
+            dtype=self.variable_dtype,  # type: ignore[attr-defined]
+            trainable=False,
+            name="window",
+        )
+        self._window_holder = _Untracked(variable)
+
+    def _window_for(self, kernel_shape: Any) -> np.ndarray:
+        """Build (once) the window of a kernel of this shape, in Keras layout."""
+        shape = tuple(int(n) for n in kernel_shape)
+        if self._window_values is not None and self._window_values.shape == shape:
+            return self._window_values
         n_x, n_y = shape[-2:]
         layer = type(self).__name__
         spec = named_errors(layer, self._spec_for, n_x=n_x, n_y=n_y)
@@ -135,15 +171,23 @@ class WindowedKerasLayer:
         self.halfbandwidth = built.halfbandwidth
         self._window_counts = (values.size, int(np.count_nonzero(values)))
         self._window_digest = window_digest(built.values, shape)
-        self._window = ops.convert_to_tensor(values, dtype=kernel.dtype)
-        if self.scale_init and self.is_binary:
-            size, ones = self._window_counts
-            kernel.assign(ops.multiply(kernel, self._window) * (size / ones if ones else 1.0))
+        self._window_values = values
+        return values
+
+    def _scaled_kernel(self, initializer: Any, shape: Any, dtype: Any = None) -> Any:
+        """Draw the initial kernel, then scale it as SPEC says (binary forms only)."""
+        kernel = initializer(shape, dtype=dtype)
+        values = self._window_for(shape)
+        if not self.is_binary:
+            return kernel  # SPEC: the 'gaussian' kernel is not pre-scaled.
+        size, ones = self._window_counts
+        factor = values * (size / ones if ones else 1.0)
+        return ops.multiply(kernel, ops.convert_to_tensor(factor, dtype=dtype))
 
     @property
     def window(self) -> Any:
         """The factor applied to the kernel, in the kernel's shape (``None`` until built)."""
-        return self._window
+        return None if self._window_holder is None else self._window_holder.variable.value
 
     @property
     def is_binary(self) -> bool:
@@ -157,10 +201,10 @@ class WindowedKerasLayer:
 
     def masked_kernel(self, kernel: Any = None) -> Any:
         """Return the effective kernel ``kernel * window`` (``kernel``: default the layer's)."""
-        if self._window is None:
+        if self._window_holder is None:
             raise ValueError(f"{type(self).__name__} {self.name!r}: build the layer first")
         kernel = self._kernel_variable() if kernel is None else kernel
-        window = self._window
+        window = self._window_holder.variable
         if backend.standardize_dtype(window.dtype) != backend.standardize_dtype(kernel.dtype):
             window = ops.cast(window, kernel.dtype)
         return ops.multiply(kernel, window)

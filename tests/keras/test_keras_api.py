@@ -1,0 +1,91 @@
+"""Public surface of ``bionn.keras``: names, no backend imports, window, scaling, summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import bionn.keras as mouse
+
+pytestmark = pytest.mark.keras
+
+SEED_NAMES = {"mDense", "mConv2D", "mConv2DTranspose", "SzDense", "SzConv2D"}
+CLEAN_NAMES = {"MouseDense", "MouseConv2D", "MouseConv2DTranspose", "SchizoDense", "SchizoConv2D"}
+
+
+def test_exports_seed_and_clean_names():
+    assert SEED_NAMES | CLEAN_NAMES <= set(mouse.__all__)
+    for name in SEED_NAMES | CLEAN_NAMES:
+        assert issubclass(getattr(mouse, name), mouse.WindowedKerasLayer)
+
+
+def test_sources_use_keras_ops_only():
+    package = Path(mouse.__file__).parent
+    pattern = re.compile(r"^\s*(import|from)\s+(tensorflow|jax|torch)\b", re.MULTILINE)
+    for path in package.glob("*.py"):
+        assert not pattern.search(path.read_text()), path.name
+
+
+def test_window_in_kernel_shape_once_built():
+    layer = mouse.mConv2DTranspose(6, (3, 2), form="kernel", param_reduction=0.5, seed=0)
+    assert layer.window is None and layer.usage is None
+    layer.build((None, 4, 4, 10))
+    assert tuple(layer.window.shape) == tuple(layer.kernel.shape) == (3, 2, 6, 10)
+    assert isinstance(layer.usage, float)
+    window = keras.ops.convert_to_numpy(layer.window)
+    assert np.all(window == window[:1, :1])  # 'kernel': one draw per channel pair
+    assert layer.get_reduced_ratio() == pytest.approx(1 - layer.usage)
+    assert layer.get_num_zeros() == window.size - np.count_nonzero(window)
+
+
+@pytest.mark.parametrize(
+    ("form", "scaled"), [("diagonal", True), ("2d", True), ("gaussian", False)]
+)
+def test_initial_scaling_as_spec(form, scaled):
+    def make(scale_init):
+        init = keras.initializers.GlorotUniform(seed=3)
+        widths = {"input2d_width": 4, "output2d_width": 4, "window2d_width": 0.5}
+        layer = mouse.mDense(
+            12, form=form, kernel_initializer=init, scale_init=scale_init, **widths
+        )
+        layer.build((None, 16))
+        return layer
+
+    scaled_layer, plain = make(True), make(False)
+    kernel = keras.ops.convert_to_numpy(scaled_layer.kernel)
+    plain_kernel = keras.ops.convert_to_numpy(plain.kernel)
+    if scaled:
+        window = keras.ops.convert_to_numpy(plain.window)
+        expected = plain_kernel * window * (window.size / np.count_nonzero(window))
+        np.testing.assert_allclose(kernel, expected, rtol=1e-6)
+    else:  # SPEC: the 'gaussian' kernel is not pre-scaled
+        np.testing.assert_array_equal(kernel, plain_kernel)
+
+
+def test_repr_and_summary_show_form_and_usage():
+    model = keras.Sequential([
+        keras.Input((16,)),
+        mouse.MouseDense(12, radius=0.5, name="mouse_fc"),
+        keras.layers.Dense(8),
+        mouse.SzDense(4, param_reduction=0.5, name="schizo_fc"),
+    ])  # fmt: skip
+    layer = model.layers[0]
+    assert f"form='2d', usage={layer.usage:.4f}" in repr(layer)
+    table = mouse.window_summary(model).splitlines()
+    assert table[1].split()[:4] == ["mouse_fc", "MouseDense", "2d", f"{layer.usage:.3f}"]
+    assert table[2].split()[:3] == ["schizo_fc", "SzDense", "diagonal"]
+    total = model.layers[0].get_num_weights() + model.layers[2].get_num_weights()
+    assert table[3].split()[-2] == str(total)
+
+
+def test_seed_style_positional_arguments():
+    layer = mouse.mDense(8, 0, 0.3, "diagonal", 10, 10, 1.41, "relu")
+    assert layer.activation is keras.activations.relu
+    assert layer.get_config()["param_reduction"] == 0.3
+    conv = mouse.SzConv2D(8, (3, 3), 0.3, "kernel", "relu", "same", 2)
+    assert conv.padding == "same" and conv.strides == (2, 2) and conv.form == "kernel"
+    assert mouse.mConv2D(8, 3, 2, "same").strides == (2, 2)  # Conv2D's own positional order
