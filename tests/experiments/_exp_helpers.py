@@ -11,7 +11,6 @@ import pytest
 
 from bionn.cli import main
 
-
 # small enough for a few steps in well under a second each
 TINY = {
     "gan": ["--image-size", "16", "--width", "8", "--disc-width", "8", "--batch-size", "8"],

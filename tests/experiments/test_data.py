@@ -40,7 +40,8 @@ def _write_images(folder: Path) -> None:
     rng = np.random.default_rng(0)
     (folder / "cats" / "deep").mkdir(parents=True)
     (folder / "dogs").mkdir()
-    Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(folder / "cats" / "a.png")
+    Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(
+        folder / "cats" / "a.png")
     Image.fromarray(rng.integers(0, 255, (50, 30, 3), dtype=np.uint8)).save(
         folder / "cats" / "deep" / "b.jpg")
     Image.fromarray(rng.integers(0, 255, (20, 20), dtype=np.uint8)).save(folder / "dogs" / "c.png")

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from _exp_helpers import run_cli, train_args
 from PIL import Image
 
 from bionn.experiments import load_checkpoint, load_run, make_config, run_training, sample_images
-
-from _exp_helpers import run_cli, train_args
 
 
 def _records(run_dir: Path) -> list[dict]:
@@ -19,7 +18,8 @@ def _records(run_dir: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("kind", ["gan", "ddim"])
-def test_train_generative_files(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_generative_files(kind: str, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     code, _, err = run_cli(capsys, *train_args(kind, out, "--variant", "mouse",
                                                "--sample-every", "2", "--checkpoint-every", "2"))

@@ -326,8 +326,10 @@ def run_training(config: RunConfig, *, resume: bool = False,
     """
     config.validate()
     place = ddp.setup(config.device)
+    deterministic = torch.are_deterministic_algorithms_enabled()
     try:
         return _Run(config, place, resume, given).execute()
     finally:
+        torch.use_deterministic_algorithms(deterministic)  # callers keep their setting
         ddp.cleanup(place)
 
