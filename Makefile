@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH_PINS)
-	$(BIN)/pip install -q -e ".[dev,keras,experiments,fid]"
+	$(BIN)/pip install -q -e ".[dev,keras,keras-backends,experiments,fid]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The Keras tests run once per Keras backend, each in its own process (the backend is fixed
+# at import); the main run leaves them out.
+KERAS_BACKENDS := torch tensorflow jax
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not keras"
+	for backend in $(KERAS_BACKENDS); do \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -m keras tests/keras || exit 1; \
+	done
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
