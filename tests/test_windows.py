@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -124,7 +125,7 @@ def test_2d_reference_usages() -> None:
 def step_edges(grid: tuple[int, ...], usage: float) -> tuple[float, float]:
     """Usage of the steps just below and just above ``usage`` (by bisection on the radius)."""
 
-    def first_radius(reaches) -> float:
+    def first_radius(reaches: Callable[[float], bool]) -> tuple[float, float]:
         lo, hi = 0.0, 2.0
         for _ in range(60):
             mid = 0.5 * (lo + hi)
