@@ -368,7 +368,7 @@ def test_deepcopy_and_pickle(name: str) -> None:
 def test_torch_compile_equals_eager() -> None:
     layer = bionn.MouseConv2d(8, 8, 3, padding=1, radius=0.5)
     x = torch.randn(2, 8, 6, 6, requires_grad=True)
-    compiled = torch.compile(layer)
+    compiled = torch.compile(layer, fullgraph=True)  # no graph break either
     out = compiled(x)
     torch.testing.assert_close(out, layer(x))
     out.sum().backward()
