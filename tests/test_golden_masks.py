@@ -124,11 +124,15 @@ def test_seed_layers_reproduce_binary_golden(case: dict, golden: dict) -> None:
 
 @pytest.mark.parametrize("case", GAUSSIAN, ids=ids)
 @pytest.mark.parametrize("cls", [bionn.mLinear, bionn.SzLinear])
-def test_seed_layers_reproduce_gaussian_golden(cls: type, case: dict, golden: dict) -> None:
-    layer = cls(case["in_channels"], case["out_channels"], form="gaussian", **case["params"])
-    assert layer.window.dtype == torch.float32
+@pytest.mark.parametrize(("dtype", "rtol"), [(torch.float32, 1e-6), (torch.float64, 1e-12)])
+def test_seed_layers_reproduce_gaussian_golden(
+    cls: type, case: dict, golden: dict, dtype: torch.dtype, rtol: float
+) -> None:
+    layer = cls(case["in_channels"], case["out_channels"], form="gaussian", dtype=dtype,
+                **case["params"])  # fmt: skip
+    assert layer.window.dtype == dtype  # the window follows the weight's dtype
     expected = golden[case["key"]]  # Keras (in, out); the torch weight is (out, in)
-    np.testing.assert_allclose(layer.window.numpy().T, expected, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(layer.window.numpy().T, expected, rtol=rtol, atol=0)
     assert layer.usage == pytest.approx(case["usage"], rel=1e-12)
 
 
