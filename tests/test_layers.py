@@ -223,6 +223,25 @@ def test_repr_shows_form_and_usage(name: str) -> None:
     assert f"form={layer.form!r}" in text and f"usage={layer.usage:.4f}" in text
 
 
+def test_seed_counting_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    n_x, n_y, p = 64, 32, 0.6
+    computed = n_x * n_y / (n_x**2 + n_y**2) ** 0.5 * (1 - p**0.5)  # SPEC 'diagonal'
+    diagonal = bionn.mConv2d(n_x, n_y, 3, param_reduction=p, print_param_usage=True)
+    assert capsys.readouterr().out == f"param %usage: {100.0 * diagonal.usage}\n"
+    ones = int(diagonal.window.count_nonzero())
+    assert diagonal.get_num_weights() == n_y * n_x * 9
+    assert diagonal.get_num_zeros() == n_y * n_x * 9 - ones
+    assert diagonal.get_reduced_ratio() == pytest.approx(1 - ones / (n_y * n_x * 9), abs=1e-15)
+    assert diagonal.get_halfbandwidth() == pytest.approx(computed, rel=1e-15)
+    gaussian = bionn.SzLinear(n_x, n_y, param_reduction=p, form="gaussian")
+    assert gaussian.get_halfbandwidth() == pytest.approx(1.5 * computed, rel=1e-15)
+    assert gaussian.get_num_zeros() == round(n_x * n_y * (1 - gaussian.usage))
+    given = bionn.mLinear(n_x, n_y, halfbandwidth=5.0, form="diagonal")
+    assert given.get_halfbandwidth() == 5.0
+    assert bionn.mLinear(n_x, n_y, form="2d", input2d_width=8, output2d_width=8,
+                         window2d_width=0.5).get_halfbandwidth() == 0.0  # fmt: skip
+
+
 # -- initial scaling ----------------------------------------------------------------------------
 
 
