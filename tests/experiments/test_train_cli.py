@@ -87,6 +87,25 @@ def test_sample_cli_and_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert torch.equal(images, sample_images(loaded.model, 3, steps=2, seed=1))
 
 
+def test_bf16_autocast_on_cpu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bf16"
+    code, _, err = run_cli(capsys, *train_args("ddim", out, "--precision", "bf16",
+                                               "--variant", "mouse"))
+    assert code == 0, err
+    assert json.loads((out / "summary.json").read_text())["final"]["loss"] > 0
+
+
+def test_import_bionn_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bionn; heavy = [m for m in ('bionn.experiments', 'torchvision', "
+            "'matplotlib', 'sklearn') if m in sys.modules]; print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_keras_mode_keeps_batchnorm_frozen(tmp_path: Path) -> None:
     config = make_config("gan", image_size=16, width=8, disc_width=8, batch_size=8, steps=2,
                          limit=32, progress=False, keras_mode=True, out=str(tmp_path / "k"))
@@ -109,6 +128,7 @@ BAD_TRAIN = [
     (["train", "ddim", "--data", "cifar10", "--data-root", "/nonexistent"], "pass --download"),
     (["train", "gan", "--batch-size", "5000", "--image-size", "16", "--width", "8"],
      "fewer than --batch-size"),
+    (["train", "gan", "--precision", "fp16", "--device", "cpu"], "fp16 needs CUDA"),
     (["train", "gan", "--device", "cuda:0"] if not torch.cuda.is_available()
      else ["train", "gan", "--device", "tpu"], "--device"),
 ]

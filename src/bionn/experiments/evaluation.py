@@ -122,7 +122,8 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
         GREY_DATASETS + ("cifar10",)) else None  # a user's folder may change: no cache
     stats = real_statistics(extractor, real, key=key, cache_dir=cache_dir,
                             kid_samples=settings.kid_samples)  # fmt: skip
-    fake = sample_images(loaded.model, settings.n_samples, seed=settings.sample_seed)
+    fake = sample_images(loaded.model, settings.n_samples, seed=settings.sample_seed,
+                         steps=getattr(config, "sampling_steps", 20))  # DDIM: the run's steps
     result = measure(extractor, name, stats, fake, kid_samples=settings.kid_samples)
     threshold = settings.threshold if settings.threshold is not None else DEFAULT_THRESHOLDS[metric]
     scores = {"metric": name, "value": result.value, "higher_is_better": False,

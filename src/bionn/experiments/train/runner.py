@@ -31,7 +31,7 @@ from bionn.experiments.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from bionn.experiments.config import RunConfig
+from bionn.experiments.config import ConfigError, RunConfig
 from bionn.experiments.data import DataError, ImageData, load_data
 from bionn.experiments.models import build_model, count_parameters, measured_part
 from bionn.experiments.sampling import save_grid
@@ -115,6 +115,8 @@ class _Run:
 
     def _prepare(self) -> Trainer:
         config = self.config
+        if config.precision == "fp16" and self.place.device.type != "cuda":
+            raise ConfigError("--precision fp16 needs CUDA; use bf16 (or fp32) on the CPU")
         if config.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
