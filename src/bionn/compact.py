@@ -11,6 +11,9 @@ windowed initialisation, and never touched by gradients) come back as zeros; the
 is the same bit for bit. (Windows: Saiga et al. 2025, Sci. Rep. 15:25091; Mizutani et al. 2022,
 Front. Neurorobot. 16:851471.)
 
+Needs the ``safetensors`` package (``pip install bionn[experiments]`` or ``pip install
+safetensors``); ``import bionn`` does not import it.
+
 Example:
     >>> import tempfile, torch, bionn
     >>> model = torch.nn.Sequential(bionn.MouseLinear(256, 256, usage=0.35))
@@ -28,8 +31,6 @@ import os
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from bionn.layers._windowed import WindowedLayer
@@ -76,6 +77,8 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
         "bionn.aliases": json.dumps(aliases),
         "bionn.sha256": _digest(tensors),
     }
+    from safetensors.torch import save_file  # lazy: safetensors is needed only here
+
     save_file(tensors, os.fspath(path), metadata=metadata)
 
 
@@ -190,6 +193,8 @@ def _digest(tensors: dict[str, Tensor]) -> str:
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, str]]:
+    from safetensors import SafetensorError, safe_open  # lazy: needed only here
+
     try:
         with safe_open(os.fspath(path), framework="pt") as file:
             metadata = file.metadata() or {}
