@@ -21,7 +21,8 @@ def legend_texts(figure) -> list[str]:
 
 def test_import_bionn_imports_no_optional_package() -> None:
     optional = {"matplotlib", "safetensors", "torchvision"}
-    code = f"import sys, bionn; print(sorted({{m.split('.')[0] for m in sys.modules}} & {optional}))"
+    loaded = "{m.split('.')[0] for m in sys.modules}"
+    code = f"import sys, bionn; print(sorted({loaded} & {optional}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
