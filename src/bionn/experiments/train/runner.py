@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import signal
 import sys
 import time
@@ -33,9 +32,10 @@ from bionn.experiments.checkpoint import (
 )
 from bionn.experiments.config import ConfigError, RunConfig
 from bionn.experiments.data import DataError, ImageData, load_data
-from bionn.experiments.models import build_model, count_parameters, measured_part
+from bionn.experiments.models import build_model
 from bionn.experiments.sampling import save_grid
 from bionn.experiments.train.base import Context, Trainer
+from bionn.experiments.train.outputs import MetricsLog, write_summary
 from bionn.experiments.train.resume import RunError, check_new_run_dir, merge_resumed_config
 
 __all__ = ["RunError", "RunResult", "run_training"]
@@ -78,23 +78,6 @@ def _load_split(config: RunConfig, train: bool) -> ImageData | None:
     if data is not None and train and config.limit:
         data.images, data.labels = data.images[: config.limit], data.labels[: config.limit]
     return data
-
-
-class _MetricsLog:
-    """``metrics.jsonl``: one JSON object per line, written by rank 0 only."""
-
-    def __init__(self, path: Path, enabled: bool, resume_step: int | None) -> None:
-        self.path, self.enabled, self.records = path, enabled, []
-        if enabled and resume_step is not None and path.is_file():
-            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            self.records = [r for r in kept if r["step"] <= resume_step]
-            path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-        if self.enabled:
-            with self.path.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
 
 
 class _Run:
@@ -202,7 +185,7 @@ class _Run:
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-        log = _MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
+        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         started = time.perf_counter()
         try:
@@ -215,11 +198,18 @@ class _Run:
         status = "interrupted" if step < self.total else "completed"
         if status == "completed":
             self._samples(trainer, "final")
-        summary = self._summary(trainer, step, status, elapsed, log.records) if main else {}
+        summary = {}
+        if main:
+            facts = {"status": status, "steps": step, "total_steps": self.total,
+                     "epochs": step / self.batches_per_epoch, "time_s": elapsed,
+                     "device": str(self.place.device), "world_size": self.place.world}  # fmt: skip
+            summary = write_summary(self.run_dir, config, trainer.model, log.records, facts)
+            summary.update(trainer.finish(self.run_dir, log.records))
+            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         last = log.records[-1] if log.records else {}
         return RunResult(self.run_dir, summary, last, checkpoint, status)
 
-    def _loop(self, trainer: Trainer, step: int, log: _MetricsLog) -> int:
+    def _loop(self, trainer: Trainer, step: int, log: MetricsLog) -> int:
         from tqdm import tqdm
 
         config, place = self.config, self.place
@@ -263,47 +253,6 @@ class _Run:
                     return step
         bar.close()
         return step
-
-    def _summary(self, trainer: Trainer, step: int, status: str, elapsed: float,
-                 records: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
-        config = self.config
-        report = bionn.usage_report(measured_part(trainer.model))
-        print(f"\nweight usage of the {config.kind} ({config.variant}):\n{report}", file=sys.stderr)
-        (self.run_dir / "usage.txt").write_text(str(report) + "\n")
-        train_records = [r for r in records if "images_per_s" in r]
-        epoch_records = [r for r in records if "train_loss" in r]
-        summary = {
-            "status": status,
-            "kind": config.kind,
-            "model": config.model,
-            "variant": config.variant,
-            "seed": config.seed,
-            "steps": step,
-            "total_steps": self.total,
-            "epochs": step / self.batches_per_epoch,
-            "time_s": elapsed,
-            "images_per_s": (sum(r["images_per_s"] for r in train_records) / len(train_records)
-                             if train_records else None),  # fmt: skip
-            "final": train_records[-1] if train_records else {},
-            "final_epoch": epoch_records[-1] if epoch_records else {},
-            "usage": {
-                "windowed": report.windowed_total.usage,
-                "total": report.total.usage,
-                "layers": report.to_dicts(),
-            },
-            "parameters": count_parameters(trainer.model),
-            "device": str(self.place.device),
-            "world_size": self.place.world,
-            "versions": {
-                "bionn": bionn.__version__,
-                "torch": torch.__version__,
-                "python": platform.python_version(),
-            },
-            "config": config.to_dict(),
-        }
-        summary.update(trainer.finish(self.run_dir, records))
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        return summary
 
 
 def run_training(config: RunConfig, *, resume: bool = False,
