@@ -138,3 +138,18 @@ def test_mouse_conv2dtranspose_matches_torch_grids_by_data_flow():
     torch_layer = bionn.MouseConvTranspose2d(24, 12, 3, radius=0.4, in_grid=(4, 6), out_grid=(3, 4))
     keras_layer = mouse.MouseConv2DTranspose(12, 3, radius=0.4, in_grid=(4, 6), out_grid=(3, 4))
     _check(torch_layer, keras_layer, torch.randn(2, 24, 4, 4), _nhwc, _conv_kernel, _nchw)
+
+
+def test_dilated_same_padding_conv_matches_torch():
+    torch_layer = bionn.mConv2d(8, 12, 3, padding="same", dilation=2, form="diagonal")
+    keras_layer = mouse.mConv2D(12, 3, padding="same", dilation_rate=2, form="diagonal")
+    _check(torch_layer, keras_layer, torch.randn(2, 8, 9, 9), _nhwc, _conv_kernel, _nchw)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "tensorflow", reason="TensorFlow's CPU conv is channels_last only"
+)
+def test_channels_first_conv_matches_torch():
+    torch_layer = bionn.mConv2d(8, 12, 3, form="kernel", seed=3)
+    keras_layer = mouse.mConv2D(12, 3, data_format="channels_first", form="kernel", seed=3)
+    _check(torch_layer, keras_layer, torch.randn(2, 8, 6, 6), _same, _conv_kernel, _same)

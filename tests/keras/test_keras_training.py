@@ -55,3 +55,31 @@ def test_window_is_not_a_variable_of_the_model():
     )  # fmt: skip
     assert n_params == kernels_and_biases
     assert model.count_params() == n_params
+
+
+def test_lazily_built_model_is_scaled_and_masked():
+    # No Input: Keras builds the layers inside fit, in a stateless (JAX: traced) scope.
+    model = keras.Sequential([
+        mouse.mConv2D(8, 3, form="2d", input2d_width=2, output2d_width=4, window2d_width=0.5),
+        keras.layers.Flatten(),
+        mouse.SzDense(3, param_reduction=0.5),
+    ])  # fmt: skip
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((4, 5, 5, 4), "float32"), rng.random((4, 3), "float32"), verbose=0)
+    for layer in (model.layers[0], model.layers[2]):
+        window = keras.ops.convert_to_numpy(layer.window)
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        assert 0 < np.count_nonzero(window) < window.size
+        assert np.all(kernel[window == 0] == 0)  # scaled at initialisation, lr 0 kept it
+
+
+def test_mixed_precision_policy():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = mouse.MouseConv2D(8, 3, usage=0.5)
+        out = layer(np.ones((1, 5, 5, 4), "float32"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert keras.backend.standardize_dtype(out.dtype) == "bfloat16"
+    assert keras.backend.standardize_dtype(layer.window.dtype) == "float32"
