@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,6 @@ import torch
 import bionn
 from bionn.experiments import ddp
 from bionn.experiments.checkpoint import (
-    CHECKPOINT_KEYS,
     LAST,
     get_rng_states,
     read_checkpoint,
@@ -93,6 +93,8 @@ class _Run:
             check_new_run_dir(run_dir)
         self.config, self.run_dir = config, run_dir
         self.interrupted = False
+        self.started = time.perf_counter()
+        self.time_before = float(self.payload.get("time_s", 0.0)) if self.payload else 0.0
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -160,8 +162,8 @@ class _Run:
                 "rng_states": rng,
                 "version": bionn.__version__,
                 "trainer": trainer.extra_state(),
+                "time_s": self.time_before + time.perf_counter() - self.started,
             }
-            assert all(key in payload for key in CHECKPOINT_KEYS)
             save_checkpoint(path, payload)
         return path
 
@@ -186,14 +188,17 @@ class _Run:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
         log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        started = time.perf_counter()
+        # signal handlers can only be set from the main thread (callers may use threads)
+        signals = (signal.SIGINT, signal.SIGTERM)
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = {s: signal.signal(s, self._on_signal) for s in signals} if in_main else {}
+        self.started = time.perf_counter()
         try:
             step = self._loop(trainer, step, log)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        elapsed = time.perf_counter() - started
+        elapsed = self.time_before + time.perf_counter() - self.started
         checkpoint = self._checkpoint(trainer, step)
         status = "interrupted" if step < self.total else "completed"
         if status == "completed":
