@@ -43,7 +43,7 @@ def test_mousify_replaces_with_identical_hyper_parameters() -> None:
     shape = model(x).shape
     result = bionn.mousify(model, usage=0.35)
     assert [c.name for c in result.replaced] == ["2", "4", "8"]
-    assert {c.name: c.reason.split(" ")[0] for c in result.skipped} == {"0": "3", "10": "last"}
+    assert {c.name: c.note.split(" ")[0] for c in result.skipped} == {"0": "3", "10": "last"}
     assert isinstance(model[2], bionn.MouseConv2d)
     assert isinstance(model[4], bionn.MouseConvTranspose2d)
     assert isinstance(model[8], bionn.MouseLinear)
@@ -114,7 +114,7 @@ def test_vit_mlps_convert_attention_projection_does_not() -> None:
     result = bionn.mousify(model)
     names = [c.name for c in result.replaced]
     assert names == [f"encoder.layers.encoder_layer_{i}.mlp.{j}" for i in (0, 1) for j in (0, 3)]
-    reasons = {c.name: c.reason for c in result.skipped}
+    reasons = {c.name: c.note for c in result.skipped}
     assert (
         "nn.MultiheadAttention" in reasons["encoder.layers.encoder_layer_0.self_attention.out_proj"]
     )
@@ -140,7 +140,7 @@ def test_shared_module_replaced_by_one_module_everywhere() -> None:
     result = bionn.mousify(model)
     assert model[1] is model[3] and isinstance(model[1], bionn.MouseLinear)
     assert [c.name for c in result.replaced] == ["0", "1"]
-    assert "also 3" in result.replaced[1].reason
+    assert "also 3" in result.replaced[1].note
     assert model(torch.randn(2, 16)).shape == (2, 4)
 
 

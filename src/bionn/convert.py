@@ -71,12 +71,15 @@ Selector = Iterable[type[nn.Module] | str]
 
 @dataclass(frozen=True)
 class LayerChange:
-    """One weight layer: its name, class before and after, and why it was skipped ('' if not)."""
+    """One weight layer: its name, its class before and after ('' if skipped) and a note.
+
+    The note says why a skipped layer was left alone, or where else a shared replaced layer sits.
+    """
 
     name: str
     before: str
     after: str
-    reason: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,12 @@ class ConversionReport:
 
     def __str__(self) -> str:
         lines = [f"replaced {len(self.replaced)} layer(s):"]
-        lines += [f"  {c.name}: {c.before} -> {c.after}{c.reason}" for c in self.replaced]
+        lines += [
+            f"  {c.name}: {c.before} -> {c.after}" + (f" ({c.note})" if c.note else "")
+            for c in self.replaced
+        ]
         lines.append(f"left alone {len(self.skipped)} layer(s):")
-        lines += [f"  {c.name}: {c.before} ({c.reason})" for c in self.skipped]
+        lines += [f"  {c.name}: {c.before} ({c.note})" for c in self.skipped]
         return "\n".join([*lines, "", str(self.usage)])
 
 
@@ -281,7 +287,7 @@ def replace_layers(
     places = _install(model, new_by_id)
     replaced = [_with_aliases(c, places) for c in replaced]
     if not replaced:
-        reasons = sorted({c.reason for c in skipped}) or ["it has no Linear / Conv layers"]
+        reasons = sorted({c.note for c in skipped}) or ["it has no Linear / Conv layers"]
         warnings.warn(f"{caller}: nothing converted ({'; '.join(reasons)})", stacklevel=3)
     return ConversionReport(replaced, skipped, usage_report(model))
 
@@ -386,9 +392,7 @@ def _with_aliases(change: LayerChange, places: dict[int, list[str]]) -> LayerCha
     for names in places.values():
         if change.name in names and len(names) > 1:
             others = ", ".join(n for n in names if n != change.name)
-            return LayerChange(
-                change.name, change.before, change.after, f" (shared; also {others})"
-            )
+            return LayerChange(change.name, change.before, change.after, f"shared; also {others}")
     return change
 
 
