@@ -121,6 +121,23 @@ def test_vit_mlps_convert_attention_projection_does_not() -> None:
     assert model(x).shape == shape
 
 
+def test_project_gan_converts_spectral_norm_convs_stay() -> None:
+    from bionn.experiments.models import build
+
+    gan = build("gan", "standard", image_size=28, channels=1, width=32)
+    z = gan.latent(2)
+    shape = gan.generator(z).shape
+    result = bionn.mousify(gan.generator)
+    assert [(c.name, c.after) for c in result.replaced] == [
+        ("stem.0", "MouseLinear"),
+        ("body.0", "MouseConvTranspose2d"),
+    ]
+    assert gan.generator(z).shape == shape
+    result = bionn.mousify(gan.discriminator, skip_last=False, min_channels=1)
+    assert [c.name for c in result.replaced] == ["body.8"]  # the Linear head, under these rules
+    assert all("spectral_norm" in c.note for c in result.skipped)
+
+
 @pytest.mark.slow
 def test_vgg16_and_vit_b16_convert() -> None:
     torch.set_num_threads(1)

@@ -14,7 +14,9 @@ Default rules leave alone, and list, the layers a window does not suit:
 - the last weight layer in registration order (the classifier or output layer);
 - subclasses of the supported types, such as ``nn.MultiheadAttention``'s ``out_proj``
   (``NonDynamicallyQuantizableLinear``): the attention reads ``out_proj.weight`` directly, never
-  calling its forward, so a window there would silently do nothing;
+  calling its forward, so a window there would silently do nothing; layers under
+  ``spectral_norm`` or another parametrization (their class is a generated subclass) would lose
+  it;
 - layers that are already windowed.
 
 Example:
@@ -334,8 +336,9 @@ class _Rules:
             return "already windowed"
         if type(module) not in self.policy:
             return (
-                f"subclass {type(module).__name__} of a supported type: its owner may read "
-                "its weight directly (nn.MultiheadAttention does); give it a policy entry"
+                f"subclass {type(module).__name__} of a supported type: its weight may be read "
+                "or computed elsewhere (nn.MultiheadAttention reads out_proj.weight itself, "
+                "spectral_norm computes it); give the type a policy entry to convert it"
             )
         if type(module) in self.exclude_types or any(_matches(name, p) for p in self.exclude_names):
             return "excluded"
