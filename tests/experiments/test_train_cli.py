@@ -209,3 +209,12 @@ def test_checkpoint_of_other_kind_or_variant(tmp_path: Path,
         load_checkpoint(out, kind="gan")
     with pytest.raises(CheckpointError, match="'standard' variant, not 'schizo'"):
         load_checkpoint(out, variant="schizo")
+
+
+@pytest.mark.slow
+def test_compile_on_cpu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "compiled"
+    code, _, err = run_cli(capsys, *train_args("gan", out, "--compile", "--variant", "mouse"))
+    assert code == 0, err
+    payload = torch.load(out / "checkpoints/last.pt", weights_only=True)
+    assert not any(key.startswith("_orig_mod") for key in payload["model"])  # uncompiled state
