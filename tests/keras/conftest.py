@@ -19,3 +19,14 @@ import keras  # noqa: E402  (after the backend is chosen)
 @pytest.fixture(autouse=True)
 def _keras_seed() -> None:
     keras.utils.set_random_seed(0)
+
+
+_KERAS_TESTS = os.path.dirname(__file__)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Keras' torch backend calls np.array(tensor), which NumPy 2 flags on torch's __array__.
+    ignore = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+    for item in items:
+        if str(item.path).startswith(_KERAS_TESTS):
+            item.add_marker(ignore)
