@@ -27,7 +27,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bionn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="bionn", description="Experiments and tools of bionn, the bio-mimetic layer library."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
