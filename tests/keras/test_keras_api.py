@@ -89,3 +89,12 @@ def test_seed_style_positional_arguments():
     conv = mouse.SzConv2D(8, (3, 3), 0.3, "kernel", "relu", "same", 2)
     assert conv.padding == "same" and conv.strides == (2, 2) and conv.form == "kernel"
     assert mouse.mConv2D(8, 3, 2, "same").strides == (2, 2)  # Conv2D's own positional order
+
+
+@pytest.mark.parametrize("module", ["dense", "conv", "conv_transpose", "summary"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    results = doctest.testmod(importlib.import_module(f"bionn.keras.{module}"))
+    assert results.attempted > 0 and results.failed == 0

@@ -7,7 +7,7 @@ describes the output plane. :class:`MouseConv2DTranspose` names its grids by dat
 Example:
     >>> import numpy as np, bionn.keras as mouse
     >>> up = mouse.MouseConv2DTranspose(32, 4, strides=2, padding="same", radius=0.4)
-    >>> up(np.zeros((1, 8, 8, 64), "float32")).shape
+    >>> tuple(up(np.zeros((1, 8, 8, 64), "float32")).shape)
     (1, 16, 16, 32)
 
 """
