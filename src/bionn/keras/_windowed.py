@@ -1,10 +1,11 @@
 """The mixin shared by every Keras layer: window constant, masked kernel, saving, counting.
 
 A windowed Keras layer is a plain ``Dense`` / ``Conv2D`` / ``Conv2DTranspose`` whose ``call`` uses
-``kernel * window``. The window is a backend tensor built from the layer's config in ``build``,
-never a ``keras.Variable``: optimisers never see it, masked entries of the effective kernel stay
-exactly zero, and ``.keras`` files hold only kernel and bias (plus a checksum of the window, so
-that weights saved under another window configuration are refused on load).
+``kernel * window``. The window is rebuilt from the layer's config in ``build`` (random forms:
+from the seed in the config) and held in a non-trainable ``keras.Variable`` that the layer does
+not track: optimisers never see it, masked entries of the effective kernel stay exactly zero,
+and ``.keras`` files hold only kernel and bias, plus a checksum of the window so that weights
+saved under another window configuration are refused on load.
 
 Keras kernels end in the two channel axes ``(..., x, y)`` for all three layer kinds (Dense
 ``(in, out)``, Conv2D ``(kh, kw, in // groups, out)``, Conv2DTranspose ``(kh, kw, out, in)``), so
@@ -72,8 +73,9 @@ class _Untracked:
 class WindowedKerasLayer:
     """Mixin for Keras layers whose kernel is multiplied by a fixed window.
 
-    Subclasses call :meth:`_setup_window` in ``__init__`` and provide :meth:`_kernel_variable`;
-    the mixin's ``build`` runs the parent's, then builds the window and scales the kernel.
+    Subclasses call one of the ``_setup_*`` methods in ``__init__`` (after the parent's) and,
+    where the parent names its kernel otherwise, override :meth:`_kernel_variable`; the mixin's
+    ``build`` runs the parent's with the initial scaling, then holds the window.
     """
 
     name: str
