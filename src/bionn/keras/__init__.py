@@ -5,7 +5,9 @@
 of ``schizo.py``); the clean layers (``MouseDense`` ... ``SchizoConv2D``) take ``usage=`` like
 the PyTorch ones. Windows are identical to those of the PyTorch layers (Saiga et al. 2025,
 Sci. Rep. 15:25091; Mizutani et al. 2022, Front. Neurorobot. 16:851471). Needs the optional extra
-``bionn[keras]`` and one Keras backend.
+``bionn[keras]``; ``KERAS_BACKEND=torch`` uses the torch that bionn already depends on, and
+``bionn[keras-backends]`` adds TensorFlow (Keras' default) and JAX. ``window_summary(model)``
+lists form and usage per layer.
 """
 
 from bionn.keras._windowed import WindowedKerasLayer
