@@ -12,8 +12,8 @@ def interleaved_medians(
 ) -> dict[str, float]:
     """Median seconds per call of each variant, timed in turns so that load drifts hit all alike.
 
-    Every round calls each variant once; the order alternates between rounds so that neither
-    variant always runs right after the other.
+    Every round calls each variant once; the order rotates between rounds so that no variant
+    always runs first or right after the same other one.
     """
     names = list(variants)
     for _ in range(warmup):
@@ -21,7 +21,8 @@ def interleaved_medians(
             variants[name]()
     times: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(repeats):
-        for name in names if round_ % 2 == 0 else reversed(names):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
             variants[name]()
             times[name].append(time.perf_counter() - start)
