@@ -97,3 +97,16 @@ def test_compare_cli_end_to_end(tmp_path, capsys) -> None:
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "standard vs schizo" in out and "report written to" in out
+
+
+@pytest.mark.usefixtures("fast_proxy")
+def test_ddim_compare(tmp_path) -> None:
+    tiny_ddim = {"data": "digits", "image_size": 16, "width": 8, "levels": 3, "block_depth": 1,
+                 "steps": 2, "batch_size": 16, "progress": False, "n_samples": 4,
+                 "repetitions": 1, "sampling_steps": 2}
+    settings = EvalSettings(n_samples=70, kid_samples=0, cache_dir=str(tmp_path / "cache"))
+    compare("ddim", tiny_ddim, [0], settings, tmp_path / "r", log=lambda *a: None)
+    summary = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert summary["groups"]["mouse"]["usage"] < 1.0
+    assert summary["runs"]["mouse"][0]["n_fake"] == 70
+    assert (tmp_path / "r" / "loss_curves.png").is_file()

@@ -79,3 +79,18 @@ def test_fid_missing_weights_explains_download_and_flag(tmp_path, capsys, monkey
     assert "--inception-weights PATH" in err and "download" in err
     assert main(["fid", "digits", str(tmp_path / "gen"), "--metric", "paper"]) == 2
     assert "--inception-weights" in capsys.readouterr().err
+
+
+def test_fid_samples_a_checkpoint(tmp_path, capsys) -> None:
+    from bionn.experiments import make_config, run_training
+
+    config = make_config("gan", data="digits", image_size=28, width=8, disc_width=8, steps=2,
+                         batch_size=16, progress=False, n_samples=4, out=str(tmp_path / "run"))
+    run_training(config)
+    args = ["fid", "digits", str(tmp_path / "run"), "--metric", "proxy", "--n", "70",
+            "--kid-samples", "0", "--cache-dir", str(tmp_path / "cache"),
+            "--json", str(tmp_path / "r.json")]
+    assert main(args) == 0
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["n_fake"] == 70 and result["name"] == "FD-proxy(digits)"
+    assert main(["fid", "digits", str(tmp_path / "nope.pt"), "--metric", "proxy"]) == 2
