@@ -43,7 +43,8 @@ def test_gan_compare_with_proxy_lists_non_converged_apart(tmp_path) -> None:
     assert mouse["n"] == 0 and mouse["not_converged"][0]["seed"] == 0  # all above threshold 0
     assert 0.2 < mouse["usage"] < 0.9 and mouse["radius"] == pytest.approx(0.4)
     text = (tmp_path / "r" / "report.md").read_text()
-    assert "FD-proxy(digits)" in text and "FID" not in text and "s0: " in text
+    assert "**FD-proxy(digits)**" in text and "not FID" in text and "s0: " in text
+    assert "**FID**" not in text and "FID mean" not in text
     assert (tmp_path / "r" / "samples.png").is_file()
 
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bionn.experiments.evaluation import EvalSettings
 from bionn.experiments.study import (
     add_study_arguments,
     base_overrides,
@@ -45,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reduction", type=float, default=None, help="schizo param_reduction")
 
 
-def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Any, out: Path,
-            runs_dir: Path | None = None, bio: dict[str, Any] | None = None,
+def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: EvalSettings,
+            out: Path, runs_dir: Path | None = None, bio: dict[str, Any] | None = None,
             command: str = "", log: Any = print) -> Path:  # fmt: skip
     """Train, evaluate and report standard vs bio-mimetic runs; returns ``report.md``.
 
@@ -54,7 +55,7 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: An
         kind: 'gan', 'ddim' or 'classifier'.
         overrides: Training options shared by all runs (see ``make_config``).
         seeds: One run per variant and seed.
-        settings: :class:`~bionn.experiments.evaluation.EvalSettings`.
+        settings: How generated images are scored.
         out: The report folder.
         runs_dir: Where runs live (default ``out / "runs"``).
         bio: Options of the bio-mimetic variant only (usage / radius / reduction).

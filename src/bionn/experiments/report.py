@@ -34,6 +34,16 @@ _FOOTNOTE = ("Measured part: the weight layers the papers count (the generator o
 _CLASSIFIER_EXTRAS = ("train_acc", "test_acc", "train_loss", "test_loss", "overfitting", "gap")
 
 
+def _metric_note(metric: str) -> str:
+    if metric.startswith("FD-proxy"):
+        return (" FD-proxy is the Frechet distance in the features of a small classifier trained "
+                "on this data set: an offline stand-in, not FID, comparable only with itself.")
+    if metric.startswith("FD-paper"):
+        return (" The papers' protocol (Keras-style ImageNet InceptionV3, bilinear resize): not "
+                "comparable with standard FID.")
+    return ""
+
+
 def _fmt(value: Any, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -134,9 +144,11 @@ def write_compare_report(out: Path, meta: dict[str, Any],
     better = "higher" if first["higher_is_better"] else "lower"
     lines = [f"# {meta.get('title', 'Comparison')}", "",
              f"{meta.get('description', '')}", "",
-             f"Metric: **{metric}** ({better} is better); mean and sd over converged runs.", "",
+             f"Metric: **{metric}** ({better} is better); mean and sd over converged runs."
+             + _metric_note(metric), "",
              *_group_table(groups, "variant", metric), "", _FOOTNOTE, "",
-             f"Welch t-test ({a} vs {b}, unequal variances): p = {_fmt(p_value)}", ""]
+             f"Welch t-test ({a} vs {b}, unequal variances, converged runs): "
+             f"p = {_fmt(p_value)}", ""]
     if kind == "classifier":
         lines += ["Final epoch, mean +- sd over runs (overfitting: last test loss minus its "
                   "minimum over epochs; gap: train minus test accuracy):", "",
@@ -178,7 +190,8 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
         plots.plot_classifier_sweep(rows, curves, out / "classifier_sweep.png")
     expected = len(spec["values"]) * len(spec["seeds"])
     lines = [f"# Sweep of {param}: {spec['kind']} on {spec['base'].get('data')}", "",
-             f"{len(results)} of {expected} runs finished. Metric: **{metric}**.", "",
+             f"{len(results)} of {expected} runs finished. Metric: **{metric}**."
+             + _metric_note(metric), "",
              *_group_table(groups, param, metric), "", _FOOTNOTE, ""]  # fmt: skip
     if kind == "classifier":
         lines += [*_classifier_table(groups, param), "",

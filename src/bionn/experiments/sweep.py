@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bionn.experiments.evaluation import EvalSettings
 from bionn.experiments.study import (
     StudyError,
     add_study_arguments,
@@ -101,7 +102,7 @@ def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
 
 
 def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
-          seeds: list[int], settings: Any, out: Path, shard: tuple[int, int] = (0, 1),
+          seeds: list[int], settings: EvalSettings, out: Path, shard: tuple[int, int] = (0, 1),
           log: Any = print) -> int:  # fmt: skip
     """Run this shard's unfinished points; returns how many it evaluated."""
     from bionn.experiments import make_config
