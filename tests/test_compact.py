@@ -73,6 +73,14 @@ def test_frozen_gaussian_layer_cannot_be_saved(tmp_path: Path) -> None:
         bionn.save_compact(model, tmp_path / "m.safetensors")
 
 
+def test_parametrized_windowed_layer_is_a_clear_error(tmp_path: Path) -> None:
+    model = nn.Sequential(
+        nn.utils.parametrizations.spectral_norm(bionn.MouseLinear(32, 32, usage=0.35))
+    )
+    with pytest.raises(ValueError, match="parametrized weight .*torch.save"):
+        bionn.save_compact(model, tmp_path / "m.safetensors")
+
+
 @pytest.mark.parametrize("usage", [0.35, 0.5])
 def test_file_is_at_most_usage_plus_five_percent_of_plain(tmp_path: Path, usage: float) -> None:
     model = nn.Sequential(

@@ -52,7 +52,7 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
 
     Raises:
         ValueError: A frozen 'gaussian' layer, whose weight holds the window already (save it
-            before freezing).
+            before freezing), or a windowed layer under a parametrization.
 
     """
     state = model.state_dict()
@@ -63,6 +63,11 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
             raise ValueError(
                 f"layer {prefix[:-1]!r} is a frozen 'gaussian' layer: its weight "
                 "holds the window already; save it before freeze()"
+            )
+        if prefix + "weight" not in state:
+            raise ValueError(
+                f"layer {prefix[:-1]!r} has a parametrized weight (spectral_norm?); "
+                "save_compact stores plain windowed weights only: use torch.save(state_dict)"
             )
         layers[prefix] = _layer_config(layer)
         del state[prefix + "window"], state[prefix + "weight"]
