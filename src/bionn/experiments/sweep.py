@@ -79,26 +79,27 @@ def grid(values: list[float], seeds: list[int]) -> list[tuple[float, int]]:
 def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
     """Write ``sweep.json`` or check that the folder's is the same configuration."""
     path = out / "sweep.json"
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved != spec:
-            differ = sorted(k for k in set(saved) | set(spec) if saved.get(k) != spec.get(k))
-            raise StudyError(f"{out} holds a sweep of another configuration (differs in "
-                             f"{', '.join(differ)}); nothing was changed. Use another --out "
-                             f"or repeat the original command.")  # fmt: skip
-        return
-    if out.exists() and any(out.iterdir()):
-        raise StudyError(f"{out} is not empty and holds no sweep.json; use another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"sweep.json.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(spec, indent=2, sort_keys=True))
-    try:  # two shards starting at once: the first one to link wins, the other compares
-        os.link(tmp, path)
-    except FileExistsError:
-        tmp.unlink()
-        _claim_folder(out, spec)
-        return
-    tmp.unlink()
+    if not path.is_file():
+        # another shard may be writing its sweep.json.tmp* right now: that is no foreign file
+        foreign = [p for p in out.iterdir() if not p.name.startswith("sweep.json")] \
+            if out.is_dir() else []
+        if foreign:
+            raise StudyError(f"{out} is not empty and holds no sweep.json; use another --out")
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"sweep.json.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(spec, indent=2, sort_keys=True))
+        try:  # shards starting at once: the first link wins, the others compare below
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    saved = json.loads(path.read_text())
+    if saved != spec:
+        differ = sorted(k for k in set(saved) | set(spec) if saved.get(k) != spec.get(k))
+        raise StudyError(f"{out} holds a sweep of another configuration (differs in "
+                         f"{', '.join(differ)}); nothing was changed. Use another --out "
+                         f"or repeat the original command.")  # fmt: skip
 
 
 def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
