@@ -48,6 +48,10 @@ def test_standard_inception_missing_or_foreign_file(tmp_path) -> None:
     torch.save({"weight": torch.zeros(2)}, foreign)
     with pytest.raises(WeightsError, match="not torch-fidelity's Inception"):
         StandardInception(foreign)
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(WeightsError, match="not torch-fidelity's Inception"):
+        StandardInception(garbage)
 
 
 def test_paper_inception_loads_torchvision_layout(tmp_path) -> None:

@@ -17,6 +17,7 @@ Grey images are repeated to three channels for both.
 
 from __future__ import annotations
 
+import pickle
 import urllib.error
 from pathlib import Path
 
@@ -72,13 +73,17 @@ class StandardInception(nn.Module):
         if weights is not None and not Path(weights).is_file():
             raise WeightsError(f"Inception weights file {weights} does not exist. {help_text}")
         try:
+            if weights is not None:
+                # torch-fidelity unpickles with weights_only=False: check the file is plain
+                # tensors first, so a user's file cannot run code
+                torch.load(weights, map_location="cpu", weights_only=True)
             self.net = tf_inception.FeatureExtractorInceptionV3(
                 "inception-v3-compat", ["2048"],
                 feature_extractor_weights_path=None if weights is None else str(weights))
         except (urllib.error.URLError, OSError) as error:
             raise WeightsError(f"could not download the Inception weights ({error}). "
                                f"{help_text}") from error  # fmt: skip
-        except (RuntimeError, KeyError, TypeError) as error:
+        except (RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as error:
             raise WeightsError(f"{weights} is not torch-fidelity's Inception state dict "
                                f"({str(error)[:200]}). {help_text}") from error  # fmt: skip
 
