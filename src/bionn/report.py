@@ -70,14 +70,16 @@ class UsageReport:
              f"{r.positive:,}", f"{r.negative:,}", f"{r.zero:,}")
             for r in self.rows
         ]  # fmt: skip
-        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+        columns = zip(header, *lines, strict=True)
+        widths = [max(len(cell) for cell in column) for column in columns]
         text = [_format_line(header, widths), _format_line(tuple("-" * w for w in widths), widths)]
         text += [_format_line(line, widths) for line in lines]
         return "\n".join(text)
 
 
 def _format_line(cells: tuple[str, ...], widths: list[int]) -> str:
-    parts = [c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+    pairs = enumerate(zip(cells, widths, strict=True))
+    parts = [cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in pairs]  # text left
     return "  ".join(parts).rstrip()
 
 
@@ -97,10 +99,13 @@ def usage_report(model: nn.Module, include_plain: bool = True) -> UsageReport:
         elif include_plain and isinstance(module, _PLAIN_LAYERS):
             rows.append(_layer_row(name, module, module.weight, "-", 1.0))
     windowed = [r for r in rows if r.form != "-"]
-    return UsageReport([*rows, _sum_rows("windowed total", windowed), _sum_rows("all layers", rows)])
+    totals = [_sum_rows("windowed total", windowed), _sum_rows("all layers", rows)]
+    return UsageReport([*rows, *totals])
 
 
-def _layer_row(name: str, module: nn.Module, weight: torch.Tensor, form: str, usage: float) -> UsageRow:
+def _layer_row(
+    name: str, module: nn.Module, weight: torch.Tensor, form: str, usage: float
+) -> UsageRow:
     weights = weight.numel()
     return UsageRow(
         name=name or "(model)",

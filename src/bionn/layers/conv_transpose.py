@@ -128,8 +128,11 @@ class MouseConvTranspose2d(WindowedConvTranspose2d):
 
 
 class mConvTranspose2d(WindowedConvTranspose2d):  # noqa: N801 - the seed's name
-    """Seed-compatible transposed conv: the original ``mConvTranspose2d`` arguments, defaults
-    and axis swap (``input2d_width`` is the grid of the output channels)."""
+    """Seed-compatible transposed conv: the original ``mConvTranspose2d`` arguments.
+
+    Defaults and the axis swap are the seed's: ``input2d_width`` is the grid width of the output
+    channels, ``output2d_width`` that of the input channels.
+    """
 
     def __init__(
         self,
