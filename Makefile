@@ -22,7 +22,7 @@ install: $(STAMP)
 KERAS_BACKENDS := torch tensorflow jax
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q -m "not keras"
 	for backend in $(KERAS_BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -m keras tests/keras || exit 1; \
@@ -38,7 +38,7 @@ bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
