@@ -143,26 +143,34 @@ def radius_for_usage(
     def achieved(radius: float) -> float:
         return usage_2d(n_x, n_y, x_width, y_width, radius) if radius > 0 else 0.0
 
-    below_r, reach_r = _bisect_radius(lambda r: achieved(r) >= usage)
+    below_r, reach_r = _bisect_radius(lambda r: achieved(r) >= usage, 0.0, _MAX_RADIUS)
     above, below = achieved(reach_r), achieved(below_r)
-    chosen = below if below > 0 and usage - below < above - usage else above
-    start = _bisect_radius(lambda r: achieved(r) >= chosen)[1]
-    end = _bisect_radius(lambda r: achieved(r) > chosen)[1]
+    if below > 0 and usage - below < above - usage:
+        chosen, end = below, reach_r  # the lower step ends where the upper one starts
+        start = _bisect_radius(lambda r: achieved(r) >= below, 0.0, below_r)[1]
+    else:
+        chosen, start = above, reach_r
+        end = _bisect_radius(lambda r: achieved(r) > above, reach_r, _MAX_RADIUS)[1]
     middle = 0.5 * (start + end)
     # Float rounding can leave a step only an ulp or two wide; its midpoint then rounds out of it.
     return (middle if achieved(middle) == chosen else start), chosen
 
 
-def _bisect_radius(reaches: Callable[[float], bool]) -> tuple[float, float]:
-    """``(lo, hi)`` around the smallest radius in (0, 2] for which ``reaches`` turns true."""
-    lo, hi = 0.0, _MAX_RADIUS
-    for _ in range(64):
+def _bisect_radius(
+    reaches: Callable[[float], bool], lo: float, hi: float
+) -> tuple[float, float]:
+    """``(lo, hi)`` around the smallest radius in (lo, hi] for which ``reaches`` turns true.
+
+    Stops when the bracket cannot be split any more in float64 (about 53 steps from [0, 2]).
+    """
+    while True:
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            return lo, hi
         if reaches(mid):
             hi = mid
         else:
             lo = mid
-    return lo, hi
 
 
 def diagonal_halfbandwidth(n_x: int, n_y: int, reduction: float) -> float:
