@@ -323,3 +323,18 @@ def warn_dead_channels(n_x: int, n_y: int, spec: WindowSpec, layer: str) -> None
 def torch_seed() -> int:
     """A fresh seed for random forms from torch's RNG (reproducible after ``torch.manual_seed``)."""
     return int(torch.randint(2**31 - 1, ()).item())
+
+
+def bind_plain_arguments(
+    plain_class: type[nn.Module], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """``plain_class``'s constructor arguments by name, defaults filled in.
+
+    Lets the clean-API layers take exactly the parent's arguments (positional or keyword)
+    without restating its signature; wrong arguments raise the parent's own ``TypeError``.
+    """
+    bound = inspect.signature(plain_class.__init__).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    del arguments["self"]
+    return arguments

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -27,7 +28,12 @@ from bionn.layers._specs import (
     schizo_spec,
     seed_args_spec,
 )
-from bionn.layers._windowed import WindowedLayer, torch_seed, warn_dead_channels
+from bionn.layers._windowed import (
+    WindowedLayer,
+    bind_plain_arguments,
+    torch_seed,
+    warn_dead_channels,
+)
 from bionn.windows import WindowSpec
 
 __all__ = ["MouseConv2d", "SchizoConv2d", "SzConv2d", "WindowedConv2d", "mConv2d"]
@@ -74,42 +80,35 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
 class MouseConv2d(WindowedConv2d):
     """Mouse-mimetic conv: channels on 2-D grids, connected within a radius.
 
+    Positional and keyword arguments are those of ``nn.Conv2d``; ours are keyword-only.
+
     Args:
+        *args: ``nn.Conv2d`` arguments.
         usage: Target fraction of weights kept; the radius whose usage is nearest is used.
         radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
         in_grid: ``(rows, cols)`` of the ``in_channels // groups`` input channels; default the
             factorisation nearest a square.
         out_grid: ``(rows, cols)`` of the output channels.
         scale_init: Scale the initial weight by ``1 / usage`` as the original did.
-
-    Other arguments are those of ``nn.Conv2d``.
+        **kwargs: ``nn.Conv2d`` keyword arguments.
     """
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: _size_2_t,
-        stride: _size_2_t = 1,
-        padding: _size_2_t | str = 0,
-        dilation: _size_2_t = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
+        *args: Any,
         usage: float | None = None,
         radius: float | None = None,
         in_grid: Sequence[int] | None = None,
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
-        check_channels(in_channels=in_channels, out_channels=out_channels)
-        check_groups(in_channels, out_channels, groups)
+        conv = bind_plain_arguments(nn.Conv2d, args, kwargs)
+        check_channels(in_channels=conv["in_channels"], out_channels=conv["out_channels"])
+        check_groups(conv["in_channels"], conv["out_channels"], conv["groups"])
         spec = mouse_spec(
-            n_x=in_channels // groups,
-            n_y=out_channels,
+            n_x=conv["in_channels"] // conv["groups"],
+            n_y=conv["out_channels"],
             x_grid=in_grid,
             y_grid=out_grid,
             x_grid_name="in_grid",
@@ -117,44 +116,34 @@ class MouseConv2d(WindowedConv2d):
             usage=usage,
             radius=radius,
         )
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, spec=spec, scale_init=scale_init,
-        )  # fmt: skip
+        super().__init__(**conv, spec=spec, scale_init=scale_init)
 
 
 class SchizoConv2d(WindowedConv2d):
     """Schizophrenia-mimicking conv keeping ``usage`` of the weights.
 
+    Positional and keyword arguments are those of ``nn.Conv2d``; ours are keyword-only.
+
     Args:
+        *args: ``nn.Conv2d`` arguments.
         usage: Fraction of weights kept, in (0, 1].
         form: 'diagonal' (band over channels), 'individual' (random per weight) or 'kernel'
             (random per channel pair, whole kernel at once).
         seed: Seed of the random forms (drawn from torch's RNG when omitted; recorded).
         scale_init: Scale the initial weight by ``1 / usage``.
-
-    Other arguments are those of ``nn.Conv2d``.
+        **kwargs: ``nn.Conv2d`` keyword arguments.
     """
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: _size_2_t,
-        stride: _size_2_t = 1,
-        padding: _size_2_t | str = 0,
-        dilation: _size_2_t = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
+        *args: Any,
         usage: float | None = None,
         form: str = "diagonal",
         seed: int | None = None,
         scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
+        conv = bind_plain_arguments(nn.Conv2d, args, kwargs)
         spec = schizo_spec(
             form=form,
             usage=usage,
@@ -163,10 +152,7 @@ class SchizoConv2d(WindowedConv2d):
             layer=type(self).__name__,
             draw_seed=torch_seed,
         )
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, spec=spec, scale_init=scale_init,
-        )  # fmt: skip
+        super().__init__(**conv, spec=spec, scale_init=scale_init)
 
 
 class mConv2d(WindowedConv2d):  # noqa: N801 - the seed's name

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +22,12 @@ from torch.nn import functional as F
 from torch.nn.common_types import _size_2_t
 
 from bionn.layers._specs import CONV_FORMS, check_channels, check_groups, mouse_spec, seed_args_spec
-from bionn.layers._windowed import WindowedLayer, torch_seed, warn_dead_channels
+from bionn.layers._windowed import (
+    WindowedLayer,
+    bind_plain_arguments,
+    torch_seed,
+    warn_dead_channels,
+)
 from bionn.windows import WindowSpec
 
 __all__ = ["MouseConvTranspose2d", "WindowedConvTranspose2d", "mConvTranspose2d"]
@@ -78,42 +84,34 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
 class MouseConvTranspose2d(WindowedConvTranspose2d):
     """Mouse-mimetic transposed conv, grids named by data flow.
 
+    Positional and keyword arguments are those of ``nn.ConvTranspose2d``; ours are keyword-only.
+
     Args:
+        *args: ``nn.ConvTranspose2d`` arguments.
         usage: Target fraction of weights kept; the radius whose usage is nearest is used.
         radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
         in_grid: ``(rows, cols)`` of the input channels (the window's y axis).
         out_grid: ``(rows, cols)`` of the ``out_channels // groups`` output channels (x axis).
         scale_init: Scale the initial weight by ``1 / usage`` as the original did.
-
-    Other arguments are those of ``nn.ConvTranspose2d``.
+        **kwargs: ``nn.ConvTranspose2d`` keyword arguments.
     """
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: _size_2_t,
-        stride: _size_2_t = 1,
-        padding: _size_2_t = 0,
-        output_padding: _size_2_t = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: _size_2_t = 1,
-        padding_mode: str = "zeros",
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
+        *args: Any,
         usage: float | None = None,
         radius: float | None = None,
         in_grid: Sequence[int] | None = None,
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
-        check_channels(in_channels=in_channels, out_channels=out_channels)
-        check_groups(in_channels, out_channels, groups)
+        conv = bind_plain_arguments(nn.ConvTranspose2d, args, kwargs)
+        check_channels(in_channels=conv["in_channels"], out_channels=conv["out_channels"])
+        check_groups(conv["in_channels"], conv["out_channels"], conv["groups"])
         spec = mouse_spec(
-            n_x=out_channels // groups,
-            n_y=in_channels,
+            n_x=conv["out_channels"] // conv["groups"],
+            n_y=conv["in_channels"],
             x_grid=out_grid,
             y_grid=in_grid,
             x_grid_name="out_grid",
@@ -121,10 +119,7 @@ class MouseConvTranspose2d(WindowedConvTranspose2d):
             usage=usage,
             radius=radius,
         )
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
-            dilation, padding_mode, device, dtype, spec=spec, scale_init=scale_init,
-        )  # fmt: skip
+        super().__init__(**conv, spec=spec, scale_init=scale_init)
 
 
 class mConvTranspose2d(WindowedConvTranspose2d):  # noqa: N801 - the seed's name

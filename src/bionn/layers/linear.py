@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -26,7 +27,12 @@ from bionn.layers._specs import (
     schizo_spec,
     seed_args_spec,
 )
-from bionn.layers._windowed import WindowedLayer, torch_seed, warn_dead_channels
+from bionn.layers._windowed import (
+    WindowedLayer,
+    bind_plain_arguments,
+    torch_seed,
+    warn_dead_channels,
+)
 from bionn.windows import WindowSpec
 
 __all__ = ["MouseLinear", "SchizoLinear", "SzLinear", "WindowedLinear", "mLinear"]
@@ -61,36 +67,34 @@ class WindowedLinear(WindowedLayer, nn.Linear):
 class MouseLinear(WindowedLinear):
     """Mouse-mimetic linear layer: features on 2-D grids, connected within a radius.
 
+    Positional and keyword arguments are those of ``nn.Linear``; ours are keyword-only.
+
     Args:
-        in_features: Input features (x axis).
-        out_features: Output features (y axis).
-        bias: As ``nn.Linear``.
+        *args: ``nn.Linear`` arguments (``in_features`` is the x axis, ``out_features`` y).
         usage: Target fraction of weights kept; the radius whose usage is nearest is used.
         radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
         in_grid: ``(rows, cols)`` of the input features; default the factorisation nearest a
             square.
         out_grid: ``(rows, cols)`` of the output features.
         scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+        **kwargs: ``nn.Linear`` keyword arguments (``bias``, ``device``, ``dtype``).
     """
 
     def __init__(
         self,
-        in_features: int,
-        out_features: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
+        *args: Any,
         usage: float | None = None,
         radius: float | None = None,
         in_grid: Sequence[int] | None = None,
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
-        check_channels(in_features=in_features, out_features=out_features)
+        linear = bind_plain_arguments(nn.Linear, args, kwargs)
+        check_channels(in_features=linear["in_features"], out_features=linear["out_features"])
         spec = mouse_spec(
-            n_x=in_features,
-            n_y=out_features,
+            n_x=linear["in_features"],
+            n_y=linear["out_features"],
             x_grid=in_grid,
             y_grid=out_grid,
             x_grid_name="in_grid",
@@ -98,34 +102,33 @@ class MouseLinear(WindowedLinear):
             usage=usage,
             radius=radius,
         )
-        super().__init__(
-            in_features, out_features, bias, device, dtype, spec=spec, scale_init=scale_init
-        )
+        super().__init__(**linear, spec=spec, scale_init=scale_init)
 
 
 class SchizoLinear(WindowedLinear):
     """Schizophrenia-mimicking linear layer keeping ``usage`` of the weights.
 
+    Positional and keyword arguments are those of ``nn.Linear``; ours are keyword-only.
+
     Args:
+        *args: ``nn.Linear`` arguments.
         usage: Fraction of weights kept, in (0, 1].
         form: 'diagonal' (band), 'gaussian' (soft band) or 'random'.
         seed: Seed of the 'random' form (drawn from torch's RNG when omitted; recorded).
         scale_init: Scale the initial weight by ``1 / usage`` (binary forms).
+        **kwargs: ``nn.Linear`` keyword arguments.
     """
 
     def __init__(
         self,
-        in_features: int,
-        out_features: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
+        *args: Any,
         usage: float | None = None,
         form: str = "diagonal",
         seed: int | None = None,
         scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
+        linear = bind_plain_arguments(nn.Linear, args, kwargs)
         spec = schizo_spec(
             form=form,
             usage=usage,
@@ -134,9 +137,7 @@ class SchizoLinear(WindowedLinear):
             layer=type(self).__name__,
             draw_seed=torch_seed,
         )
-        super().__init__(
-            in_features, out_features, bias, device, dtype, spec=spec, scale_init=scale_init
-        )
+        super().__init__(**linear, spec=spec, scale_init=scale_init)
 
 
 class mLinear(WindowedLinear):  # noqa: N801 - the seed's name
