@@ -74,13 +74,18 @@ def plot_vs_usage(points: list[dict[str, Any]], ylabel: str, path: Path) -> Path
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(6, 4))
     points = sorted(points, key=lambda p: p["usage"])
+    failed_label = "not converged"
     for p in points:
         ax.scatter([p["usage"]] * len(p["values"]), p["values"], color="tab:blue", alpha=0.6,
                    zorder=3)  # fmt: skip
-        ax.scatter([p["usage"]] * len(p["failed"]), p["failed"], marker="x", color="black")
+        if p["failed"]:
+            ax.scatter([p["usage"]] * len(p["failed"]), p["failed"], marker="x", color="black",
+                       label=failed_label)  # fmt: skip
+            failed_label = None  # one legend entry
     means = [(p["usage"], sum(p["values"]) / len(p["values"])) for p in points if p["values"]]
     if means:
         ax.plot(*zip(*means, strict=True), color="tab:blue", marker="o", label="mean")
+    if ax.get_legend_handles_labels()[0]:
         ax.legend()
     ax.set(xlabel="% usage of the bio-mimetic layers' weights", ylabel=ylabel)
     ax.grid(alpha=0.3)

@@ -88,8 +88,8 @@ def _group_table(groups: dict[str, dict[str, Any]], label: str, metric: str) -> 
     for name, s in groups.items():
         per_run = ", ".join(f"{v:.4g}" for v in s["values"])
         failed = ", ".join(f"s{f['seed']}: {f['value']:.4g}" for f in s["not_converged"]) or "-"
-        kid = (f"{_fmt(s['kid']['mean'])} +- {_fmt(s['kid']['sd'], 2)} | " if "kid" in s
-               else "- | " if has_kid else "")  # fmt: skip
+        kid = (f"{_fmt(s['kid']['mean'])} +- {_fmt(s['kid']['sd'], 2)} | "
+               if "kid" in s and s["kid"]["n"] else "- | " if has_kid else "")  # fmt: skip
         lines.append(f"| {name} | {s['parameters']:,} | {s['active_weights']:,.0f} | "
                      f"{100 * s['usage']:.2f} | {100 * s['usage_total']:.2f} | "
                      f"{_fmt(s['mean'])} | {_fmt(s['sd'])} | {s['n']} | {per_run} | {kid}"
