@@ -312,7 +312,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type[RunConfig]) 
     for f in dataclasses.fields(cls):
         base, optional = _field_type(cls, f.name)
         flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
+        help_text = f.metadata.get("help", "")
+        if "(default" not in help_text:  # some helps already say what the default means
+            help_text += f" (default: {f.default})"
         if base is bool:
             parser.add_argument(
                 flag, dest=f.name, nargs="?", const=True, type=_parse_bool,
