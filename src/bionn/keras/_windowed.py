@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import keras
 import numpy as np
 from keras import backend, ops
 
-from bionn.layers._specs import mouse_spec, schizo_spec, seed_args_spec
+from bionn.layers._specs import CONV_FORMS, mouse_spec, schizo_spec, seed_args_spec
 from bionn.layers._windowed import warn_dead_channels
 from bionn.windows import BINARY_FORMS, WindowSpec
 
@@ -330,3 +330,32 @@ def _mouse_spec(
 ) -> WindowSpec:
     return mouse_spec(n_x=n_x, n_y=n_y, x_grid=grids[0], y_grid=grids[1], x_grid_name=names[0],
                       y_grid_name=names[1], usage=usage, radius=radius)  # fmt: skip
+
+
+class SeedConvWindow(WindowedKerasLayer):
+    """The seed's conv arguments (``mConv2D``, ``mConv2DTranspose``): window args by keyword.
+
+    Positional arguments are the Keras layer's own, as in the seed's files.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | Sequence[int],
+        *args: Any,
+        halfbandwidth: float = 0,
+        param_reduction: float = 0.5,
+        form: str = "diagonal",
+        input2d_width: int = 10,
+        output2d_width: int = 10,
+        window2d_width: float = 1.41,
+        seed: int | None = None,
+        scale_init: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(filters, kernel_size, *args, **kwargs)  # type: ignore[call-arg]
+        self._setup_seed_window(
+            CONV_FORMS, seed, scale_init, halfbandwidth=halfbandwidth,
+            param_reduction=param_reduction, form=form, input2d_width=input2d_width,
+            output2d_width=output2d_width, window2d_width=window2d_width,
+        )  # fmt: skip

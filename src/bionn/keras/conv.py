@@ -20,8 +20,8 @@ from typing import Any
 
 import keras
 
-from bionn.keras._windowed import MouseWindow, WindowedKerasLayer
-from bionn.layers._specs import CONV_FORMS, SCHIZO_CONV_FORMS
+from bionn.keras._windowed import MouseWindow, SeedConvWindow, WindowedKerasLayer
+from bionn.layers._specs import SCHIZO_CONV_FORMS
 
 __all__ = ["MouseConv2D", "SchizoConv2D", "SzConv2D", "mConv2D"]
 
@@ -37,7 +37,7 @@ class _WindowedConv2D(WindowedKerasLayer, keras.layers.Conv2D):
 
 
 @_register
-class mConv2D(_WindowedConv2D):  # noqa: N801 - the seed's name
+class mConv2D(SeedConvWindow, _WindowedConv2D):  # noqa: N801 - the seed's name
     """Seed-compatible mouse conv (the original Keras ``mConv2D``).
 
     Args:
@@ -54,28 +54,6 @@ class mConv2D(_WindowedConv2D):  # noqa: N801 - the seed's name
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     """
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        *args: Any,
-        halfbandwidth: float = 0,
-        param_reduction: float = 0.5,
-        form: str = "diagonal",
-        input2d_width: int = 10,
-        output2d_width: int = 10,
-        window2d_width: float = 1.41,
-        seed: int | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(filters, kernel_size, *args, **kwargs)
-        self._setup_seed_window(
-            CONV_FORMS, seed, scale_init, halfbandwidth=halfbandwidth,
-            param_reduction=param_reduction, form=form, input2d_width=input2d_width,
-            output2d_width=output2d_width, window2d_width=window2d_width,
-        )  # fmt: skip
 
 
 @_register

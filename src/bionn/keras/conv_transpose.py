@@ -20,8 +20,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from bionn.keras._windowed import MouseWindow, WindowedKerasLayer
-from bionn.layers._specs import CONV_FORMS
+from bionn.keras._windowed import MouseWindow, SeedConvWindow, WindowedKerasLayer
 
 __all__ = ["MouseConv2DTranspose", "mConv2DTranspose"]
 
@@ -52,7 +51,7 @@ class _WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose)
 
 
 @_register
-class mConv2DTranspose(_WindowedConv2DTranspose):  # noqa: N801 - the seed's name
+class mConv2DTranspose(SeedConvWindow, _WindowedConv2DTranspose):  # noqa: N801 - the seed's name
     """Seed-compatible transposed conv (the original Keras ``mConv2DTranspose``).
 
     Args:
@@ -68,28 +67,6 @@ class mConv2DTranspose(_WindowedConv2DTranspose):  # noqa: N801 - the seed's nam
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
 
     """
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        *args: Any,
-        halfbandwidth: float = 0,
-        param_reduction: float = 0.5,
-        form: str = "diagonal",
-        input2d_width: int = 10,
-        output2d_width: int = 10,
-        window2d_width: float = 1.41,
-        seed: int | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(filters, kernel_size, *args, **kwargs)
-        self._setup_seed_window(
-            CONV_FORMS, seed, scale_init, halfbandwidth=halfbandwidth,
-            param_reduction=param_reduction, form=form, input2d_width=input2d_width,
-            output2d_width=output2d_width, window2d_width=window2d_width,
-        )  # fmt: skip
 
 
 @_register
