@@ -185,7 +185,7 @@ def test_min_channels_and_skip_last() -> None:
 def test_schizofy_forms_and_seeds() -> None:
     model = small_cnn()
     result = bionn.schizofy(model, usage=0.5, form="random", conv_form="kernel", seed=7)
-    assert [c.after for c in result.replaced] == ["SchizoConv2d", "WindowedConvTranspose2d",
+    assert [c.after for c in result.replaced] == ["SchizoConv2d", "SchizoConvTranspose2d",
                                                   "SchizoLinear"]  # fmt: skip
     assert [model[i].window_spec.seed for i in (2, 4, 8)] == [7, 8, 9]
     assert [model[i].form for i in (2, 4, 8)] == ["kernel", "kernel", "random"]

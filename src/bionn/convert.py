@@ -47,12 +47,12 @@ from bionn.layers import (
     MouseConvTranspose2d,
     MouseLinear,
     SchizoConv2d,
+    SchizoConvTranspose2d,
     SchizoLinear,
-    WindowedConvTranspose2d,
     WindowedLayer,
+    plain_arguments,
 )
-from bionn.layers._specs import SCHIZO_CONV_FORMS, schizo_spec
-from bionn.layers._windowed import plain_arguments, torch_seed
+from bionn.recipes import SCHIZO_CONV_FORMS
 from bionn.report import UsageReport, usage_report
 
 __all__ = [
@@ -200,19 +200,10 @@ def schizofy(
             )
         return {**linear_args(), "form": conv_form or form}
 
-    def transposed_args() -> dict[str, object]:  # no SchizoConvTranspose2d: build the spec here
-        spec = schizo_spec(
-            **conv_args(),
-            allowed=SCHIZO_CONV_FORMS,  # type: ignore[arg-type]
-            layer="schizofy (ConvTranspose2d)",
-            draw_seed=torch_seed,
-        )
-        return {"spec": spec}
-
     policy = {
         nn.Linear: _rebuilder(SchizoLinear, keep_weights, linear_args),
         nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, conv_args),
-        nn.ConvTranspose2d: _rebuilder(WindowedConvTranspose2d, keep_weights, transposed_args),
+        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, conv_args),
     }
     return replace_layers(
         model,

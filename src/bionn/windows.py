@@ -58,27 +58,6 @@ def _check_reduction(reduction: float) -> None:
         raise ValueError(f"param_reduction must be in [0, 1], got {reduction!r}")
 
 
-def _row_spans(
-    n_x: int, n_y: int, x_width: int, y_width: int, radius: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Column spans ``[c0, c1)`` of every (x channel, y row) pair; empty rows have c0 >= c1."""
-    h_x, h_y = n_x // x_width, n_y // y_width
-    i = np.arange(n_x)
-    u = (i % x_width) / x_width
-    v = (i // x_width) / h_x
-    k = np.arange(h_y)
-    k_min = np.maximum(np.ceil((v - radius) * h_y), 0)
-    k_max = np.minimum(np.ceil((v + radius) * h_y), h_y)
-    dv = k[None, :] / h_y - v[:, None]
-    s = radius * radius - dv * dv
-    in_rows = (k[None, :] >= k_min[:, None]) & (k[None, :] < k_max[:, None]) & (s > 0)
-    d = np.sqrt(np.where(in_rows, s, 0.0))
-    c0 = np.maximum(np.ceil((u[:, None] - d) * y_width), 0)
-    c1 = np.minimum(np.ceil((u[:, None] + d) * y_width), y_width)
-    c1 = np.where(in_rows, c1, 0)
-    return c0, c1
-
-
 def _check_grid(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> None:
     for name, n in (("n_x", n_x), ("n_y", n_y), ("x_width", x_width), ("y_width", y_width)):
         _check_count(name, n)
@@ -112,6 +91,25 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     _check_grid(n_x, n_y, x_width, y_width, radius)
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
+    block_of, c0, c1 = _block_spans(n_x, n_y, x_width, y_width, radius)
+    h_y, rows_x = block_of.shape
+    c = np.arange(y_width)[:, None, None]
+    blocks = (c >= c0) & (c < c1)  # (y column, block, x column)
+    window = np.zeros((n_y, rows_x * x_width), dtype=bool)
+    mosaic = window[: h_y * y_width].reshape(h_y, y_width, rows_x, x_width)
+    for row in range(h_y):
+        np.take(blocks, block_of[row], axis=1, out=mosaic[row], mode="clip")
+    return window if rows_x * x_width == n_x else np.ascontiguousarray(window[:, :n_x])
+
+
+def _block_spans(
+    n_x: int, n_y: int, x_width: int, y_width: int, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks of :func:`window_2d` and which block each (y row, x row) pair uses.
+
+    Returns ``(block_of, c0, c1)``: ``block_of`` is ``(h_y, x rows)``; each block's column
+    spans ``[c0, c1)`` per x column are ``(blocks, x_width)`` (empty where c1 <= c0).
+    """
     h_x, h_y = n_x // x_width, n_y // y_width
     rows_x = -(-n_x // x_width)  # x grid rows, a partial last row included
     v = np.arange(rows_x) / h_x
@@ -123,27 +121,25 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     in_rows = (k >= k_min) & (k < k_max) & (s > 0)
     half_width = np.where(in_rows, np.sqrt(np.where(in_rows, s, 0.0)), -1.0)  # -1: no span
     distinct, block_of = np.unique(half_width, return_inverse=True)
-    block_of = block_of.reshape(half_width.shape)  # (y row, x row) -> block
     u = np.arange(x_width) / x_width
     d = np.maximum(distinct, 0.0)[:, None]
     c0 = np.maximum(np.ceil((u - d) * y_width), 0)
     c1 = np.where(distinct[:, None] >= 0, np.minimum(np.ceil((u + d) * y_width), y_width), 0)
-    c = np.arange(y_width)[:, None, None]
-    blocks = (c >= c0) & (c < c1)  # (y column, block, x column)
-    window = np.zeros((n_y, rows_x * x_width), dtype=bool)
-    mosaic = window[: h_y * y_width].reshape(h_y, y_width, rows_x, x_width)
-    for row in range(h_y):
-        np.take(blocks, block_of[row], axis=1, out=mosaic[row], mode="clip")
-    return window if rows_x * x_width == n_x else np.ascontiguousarray(window[:, :n_x])
+    return block_of.reshape(half_width.shape), c0, c1
 
 
 def usage_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> float:
-    """Fraction of ones in :func:`window_2d` without building the window."""
+    """Fraction of ones in :func:`window_2d`, counted on its blocks without building it."""
     _check_grid(n_x, n_y, x_width, y_width, radius)
     if n_y <= 1:
         return 1.0
-    c0, c1 = _row_spans(n_x, n_y, x_width, y_width, radius)
-    return float(np.maximum(c1 - c0, 0).sum()) / (n_x * n_y)
+    block_of, c0, c1 = _block_spans(n_x, n_y, x_width, y_width, radius)
+    widths = np.maximum(c1 - c0, 0)
+    partial = n_x % x_width  # the last x row holds only its first ``partial`` columns
+    ones = widths.sum(axis=1)[block_of[:, : n_x // x_width]].sum()
+    if partial:
+        ones += widths[:, :partial].sum(axis=1)[block_of[:, -1]].sum()
+    return float(ones) / (n_x * n_y)
 
 
 class _ConnectionCounter:
@@ -207,15 +203,20 @@ def radius_for_usage(
     _check_grid(n_x, n_y, x_width, y_width, 1.0)
     if n_y <= 1:
         return 1.0, 1.0  # SPEC: a single y channel is connected to everything at any radius
-    radius, chosen = _nearest_step(_ConnectionCounter(n_x, n_y, x_width, y_width).usage, usage)
-    achieved = usage_2d(n_x, n_y, x_width, y_width, radius)
-    if achieved != chosen:  # a float tie the counter cannot see: search on the window's counts
-        radius, achieved = _nearest_step(partial(usage_2d, n_x, n_y, x_width, y_width), usage)
-    return radius, achieved
+    exact = partial(usage_2d, n_x, n_y, x_width, y_width)
+    counter = _ConnectionCounter(n_x, n_y, x_width, y_width)
+    radius, chosen, edges = _nearest_step(counter.usage, usage)
+    if exact(radius) != chosen:  # a float tie the counter cannot see: search on the window
+        radius, chosen, edges = _nearest_step(exact, usage)
+    # Pairs exactly on the circle (e.g. the seed's radius 0.5) make steps one float wide at a
+    # step's edge, which the counter skips; take one when it is strictly nearer the target.
+    return min(((r, exact(r)) for r in (radius, *edges)), key=lambda ru: abs(ru[1] - usage))
 
 
-def _nearest_step(usage_at: Callable[[float], float], usage: float) -> tuple[float, float]:
-    """The middle of the usage step nearest ``usage`` and that step's usage."""
+def _nearest_step(
+    usage_at: Callable[[float], float], usage: float
+) -> tuple[float, float, tuple[float, ...]]:
+    """The middle of the usage step nearest ``usage``, that step's usage and the step edges."""
 
     def achieved(radius: float) -> float:
         return usage_at(radius) if radius > 0 else 0.0
@@ -230,7 +231,8 @@ def _nearest_step(usage_at: Callable[[float], float], usage: float) -> tuple[flo
         end = _bisect_radius(lambda r: achieved(r) > above, reach_r, _MAX_RADIUS)[1]
     middle = 0.5 * (start + end)
     # Float rounding can leave a step only an ulp or two wide; its midpoint then rounds out of it.
-    return (middle if achieved(middle) == chosen else start), chosen
+    radius = middle if achieved(middle) == chosen else start
+    return radius, chosen, (below_r, reach_r, start, end)
 
 
 def _bisect_radius(
