@@ -95,7 +95,8 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     h_y, rows_x = block_of.shape
     c = np.arange(y_width)[:, None, None]
     blocks = (c >= c0) & (c < c1)  # (y column, block, x column)
-    window = np.zeros((n_y, rows_x * x_width), dtype=bool)
+    window = np.empty((n_y, rows_x * x_width), dtype=bool)  # every entry is written below
+    window[h_y * y_width :] = False  # SPEC: y channels outside whole grid rows are dead
     mosaic = window[: h_y * y_width].reshape(h_y, y_width, rows_x, x_width)
     for row in range(h_y):
         np.take(blocks, block_of[row], axis=1, out=mosaic[row], mode="clip")

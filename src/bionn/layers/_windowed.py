@@ -58,27 +58,41 @@ class WindowedLayer:
         """``(n_x, n_y)`` of the window matrix; see SPEC's axis table."""
         raise NotImplementedError
 
-    @classmethod
-    def _resolve(
-        cls, recipe: recipes.Recipe, n_x: int, n_y: int, kernel_shape: Sequence[int]
-    ) -> WindowSpec:
-        """The window spec for this shape; refuses sizes that cannot be built, before allocating."""
-        spec = recipes.resolve(recipe, n_x, n_y, kernel_shape, layer=cls.__name__)
-        recipes.warn_dead_channels(n_x, n_y, spec, cls.__name__, stacklevel=5)
-        return spec
+    def __init__(
+        self, *args: Any, recipe: recipes.Recipe, scale_init: bool = True, **kwargs: Any
+    ) -> None:
+        """The parent layer's arguments, exactly as it takes them, then ours (keyword-only).
 
-    @classmethod
-    def _resolve_conv(
-        cls, in_channels: Any, out_channels: Any, groups: Any, kernel_size: Any, recipe: Any
-    ) -> tuple[int, int, int, WindowSpec]:
-        """Channel counts and groups as ints, and the window spec of a (transposed) conv."""
-        in_channels, out_channels, groups = recipes.check_groups(in_channels, out_channels, groups)
-        sizes = kernel_size if isinstance(kernel_size, Sequence) else (kernel_size, kernel_size)
+        Args:
+            *args: The parent's positional arguments.
+            recipe: The window recipe (:mod:`bionn.recipes`; a ``WindowSpec`` is one).
+            scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+            **kwargs: The parent's keyword arguments; ``device='meta'`` defers the window's
+                values to ``reset_parameters`` (after ``to_empty``).
+        """
+        bound = inspect.signature(self.plain_class().__init__).bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = {name: value for name, value in bound.arguments.items() if name != "self"}
+        n_x, n_y, kernel_shape = self._window_shape(arguments)
+        # resolved before the parent allocates anything: absurd sizes fail at once
+        layer = type(self).__name__
+        spec = recipes.resolve(recipe, n_x, n_y, kernel_shape, layer=layer)
+        recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=4)
+        super().__init__(**arguments)  # type: ignore[call-arg]
+        self._install_window(spec, scale_init)
+
+    def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
+        """``(n_x, n_y, kernel_shape)`` from a (transposed) conv's arguments, made ints in place."""
+        in_channels, out_channels, groups = recipes.check_groups(
+            arguments["in_channels"], arguments["out_channels"], arguments["groups"]
+        )
+        arguments.update(in_channels=in_channels, out_channels=out_channels, groups=groups)
+        size = arguments["kernel_size"]
+        sizes = size if isinstance(size, Sequence) else (size, size)
         kernel_shape = tuple(recipes.as_count("kernel_size", k) for k in sizes)
-        x_is_input = cls._grid_names[0] == "in_grid"
-        n_x = (in_channels if x_is_input else out_channels) // groups
-        n_y = out_channels if x_is_input else in_channels
-        return in_channels, out_channels, groups, cls._resolve(recipe, n_x, n_y, kernel_shape)
+        if self._grid_names[0] == "in_grid":
+            return in_channels // groups, out_channels, kernel_shape
+        return out_channels // groups, in_channels, kernel_shape  # SPEC: x is the output here
 
     def _install_window(self, spec: WindowSpec, scale_init: bool) -> None:
         self.window_spec = spec
@@ -281,7 +295,18 @@ def _broadcastable(values: np.ndarray, dim: int) -> Tensor:
 
 
 class MouseLayer:
-    """Mixin of the mouse-mimetic layers: the parent's arguments plus ``usage`` or ``radius``."""
+    """Mixin of the mouse-mimetic layers: the parent's arguments plus ``usage`` or ``radius``.
+
+    Args:
+        *args: The torch layer's positional arguments.
+        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
+        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
+        in_grid: ``(rows, cols)`` of the input channels; default the exact factorisation
+            nearest a square.
+        out_grid: ``(rows, cols)`` of the output channels.
+        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+        **kwargs: The torch layer's keyword arguments (``bias``, ``device``, ``dtype`` ...).
+    """
 
     def __init__(
         self,
@@ -301,7 +326,16 @@ class MouseLayer:
 
 
 class SchizoLayer:
-    """Mixin of the schizophrenia-mimicking layers: the parent's arguments plus ``usage``."""
+    """Mixin of the schizophrenia-mimicking layers: the parent's arguments plus ``usage``.
+
+    Args:
+        *args: The torch layer's positional arguments.
+        usage: Fraction of weights kept, in (0, 1].
+        form: The window form (each layer lists its own).
+        seed: Seed of the random forms (drawn from torch's RNG when omitted; recorded).
+        scale_init: Scale the initial weight by ``1 / usage`` (binary forms).
+        **kwargs: The torch layer's keyword arguments.
+    """
 
     def __init__(
         self,

@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-import torch
+from typing import Any
+
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -26,34 +27,17 @@ __all__ = ["MouseLinear", "SchizoLinear", "WindowedLinear"]
 class WindowedLinear(WindowedLayer, nn.Linear):
     """``nn.Linear`` whose weight is masked by the window of ``recipe`` in every forward.
 
-    Args:
-        in_features: As ``nn.Linear`` (any integer scalar); the window's x axis.
-        out_features: As ``nn.Linear``; the window's y axis.
-        bias: As ``nn.Linear``.
-        device: As ``nn.Linear``; ``'meta'`` defers the window to ``reset_parameters``.
-        dtype: As ``nn.Linear``.
-        recipe: The window recipe (:mod:`bionn.recipes`; a ``WindowSpec`` is one).
-        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+    Takes ``nn.Linear``'s arguments (channel counts as any integer scalar) plus the keyword-only
+    ``recipe`` and ``scale_init`` of :class:`~bionn.layers.WindowedLayer`. The window's x axis is
+    ``in_features``, its y axis ``out_features``.
     """
 
     _schizo_forms = recipes.SCHIZO_LINEAR_FORMS
 
-    def __init__(
-        self,
-        in_features: int,
-        out_features: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        recipe: recipes.Recipe,
-        scale_init: bool = True,
-    ) -> None:
-        in_features = recipes.as_count("in_features", in_features)
-        out_features = recipes.as_count("out_features", out_features)
-        spec = self._resolve(recipe, in_features, out_features, ())
-        super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
-        self._install_window(spec, scale_init)
+    def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
+        for name in ("in_features", "out_features"):
+            arguments[name] = recipes.as_count(name, arguments[name])
+        return arguments["in_features"], arguments["out_features"], ()
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.in_features, self.out_features
@@ -64,32 +48,17 @@ class WindowedLinear(WindowedLayer, nn.Linear):
 
 
 class MouseLinear(MouseLayer, WindowedLinear):
-    """Mouse-mimetic linear layer: features on 2-D grids, connected within a radius.
+    """Mouse-mimetic ``nn.Linear``: features on 2-D grids, connected within a radius.
 
-    Positional and keyword arguments are those of ``nn.Linear``; ours are keyword-only.
-
-    Args:
-        *args: ``nn.Linear`` arguments (``in_features`` is the x axis, ``out_features`` y).
-        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
-        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
-        in_grid: ``(rows, cols)`` of the input features; default the factorisation nearest a
-            square.
-        out_grid: ``(rows, cols)`` of the output features.
-        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
-        **kwargs: ``nn.Linear`` keyword arguments (``bias``, ``device``, ``dtype``).
+    Takes ``nn.Linear``'s arguments plus the keyword-only ``usage`` or ``radius``, ``in_grid``,
+    ``out_grid`` and ``scale_init`` of :class:`~bionn.layers.MouseLayer`.
     """
 
 
 class SchizoLinear(SchizoLayer, WindowedLinear):
-    """Schizophrenia-mimicking linear layer keeping ``usage`` of the weights.
+    """Schizophrenia-mimicking ``nn.Linear`` keeping ``usage`` of the weights.
 
-    Positional and keyword arguments are those of ``nn.Linear``; ours are keyword-only.
-
-    Args:
-        *args: ``nn.Linear`` arguments.
-        usage: Fraction of weights kept, in (0, 1].
-        form: 'diagonal' (band), 'gaussian' (soft band) or 'random'.
-        seed: Seed of the 'random' form (drawn from torch's RNG when omitted; recorded).
-        scale_init: Scale the initial weight by ``1 / usage`` (binary forms).
-        **kwargs: ``nn.Linear`` keyword arguments.
+    Takes ``nn.Linear``'s arguments plus the keyword-only ``usage``, ``form`` ('diagonal' band,
+    'gaussian' soft band or 'random'), ``seed`` and ``scale_init`` of
+    :class:`~bionn.layers.SchizoLayer`.
     """
