@@ -30,12 +30,14 @@ from bionn.experiments.checkpoint import (
     save_checkpoint,
     set_rng_states,
 )
-from bionn.experiments.config import ConfigError, RunConfig
+from bionn.experiments.config import ConfigError, RunConfig, with_published
 from bionn.experiments.data import DataError, ImageData, load_data
 from bionn.experiments.models import build_model
+from bionn.experiments.plan import DataFacts, RunPlan, resolve
 from bionn.experiments.sampling import save_grid
 from bionn.experiments.train.base import Context, Trainer
 from bionn.experiments.train.outputs import MetricsLog, write_summary
+from bionn.experiments.train.periodic_eval import make_evaluator, sampling_model
 from bionn.experiments.train.resume import RunError, check_new_run_dir, merge_resumed_config
 
 __all__ = ["RunError", "RunResult", "run_training"]
@@ -51,6 +53,7 @@ class RunResult:
         metrics: The last logged metrics (per-epoch test metrics included for classifiers).
         checkpoint: The final checkpoint file.
         status: 'completed' or 'interrupted'.
+        plan: The resolved plan the run followed.
 
     """
 
@@ -59,6 +62,7 @@ class RunResult:
     metrics: dict[str, Any]
     checkpoint: Path
     status: str
+    plan: RunPlan
 
 
 def _trainer_class(kind: str) -> type[Trainer]:
@@ -91,7 +95,8 @@ class _Run:
             config = merge_resumed_config(self.payload["config"], config, given)
         elif place.main:
             check_new_run_dir(run_dir)
-        self.config, self.run_dir = config, run_dir
+        # published values first: the data is loaded at the published image size
+        self.config, self.run_dir = with_published(config), run_dir
         self.interrupted = False
         self.started = time.perf_counter()
         self.time_before = float(self.payload.get("time_s", 0.0)) if self.payload else 0.0
@@ -109,8 +114,10 @@ class _Run:
         train = _load_split(config, train=True)
         assert train is not None
         test = _load_split(config, train=False) if config.kind == "classifier" else None
-        config.channels = int(train.images.shape[1])
-        config.classes = config.classes or max(train.classes, int(train.labels.max()) + 1)
+        facts = DataFacts(images=len(train), channels=int(train.images.shape[1]),
+                          classes=max(train.classes, int(train.labels.max()) + 1))  # fmt: skip
+        self.plan = resolve(config, facts)
+        self.config = config = self.plan.config
         torch.manual_seed(config.seed)  # weights do not depend on how the data was loaded
         model = build_model(config)
         torch.manual_seed(config.seed + 1000 * self.place.rank)  # noise differs per rank
@@ -124,6 +131,9 @@ class _Run:
                             f"process(es): fewer than --batch-size {batch}")  # fmt: skip
         self.batches_per_epoch = batches
         self.total = config.steps or (config.epochs or 1) * batches
+        self.evaluate = (make_evaluator(config, train, test, self.place.device,
+                                        config.curve_samples)
+                         if config.eval_every and self.place.main else None)  # fmt: skip
         return trainer
 
     def _restore(self, trainer: Trainer) -> int:
@@ -212,7 +222,7 @@ class _Run:
             summary.update(trainer.finish(self.run_dir, log.records))
             (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         last = log.records[-1] if log.records else {}
-        return RunResult(self.run_dir, summary, last, checkpoint, status)
+        return RunResult(self.run_dir, summary, last, checkpoint, status, self.plan)
 
     def _loop(self, trainer: Trainer, step: int, log: MetricsLog) -> int:
         from tqdm import tqdm
@@ -248,6 +258,9 @@ class _Run:
                     epoch_metrics = trainer.end_of_epoch(epoch)
                     if epoch_metrics:
                         log.write({"step": step, "epoch": epoch, **epoch_metrics})
+                if self.evaluate and (step % config.eval_every == 0 or step == self.total):
+                    log.write({"step": step, "epoch": epoch,
+                               **self.evaluate(sampling_model(trainer))})  # fmt: skip
                 if config.sample_every and step % config.sample_every == 0:
                     self._samples(trainer, f"step_{step:07d}")
                 stop = ddp.any_rank(self.interrupted, place)
@@ -280,7 +293,6 @@ def run_training(config: RunConfig, *, resume: bool = False,
             input; nothing is written before the inputs are checked.
 
     """
-    config.validate()
     place = ddp.setup(config.device)
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:
