@@ -23,11 +23,12 @@ FAKE_EXTRACTOR = (_pooled_features, "FD-pooled")
 
 
 @pytest.fixture
-def pooled_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+def pooled_extractor(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """Runs score with :data:`FAKE_EXTRACTOR` instead of training the proxy classifier."""
     import bionn.metrics.evaluate as evaluate
 
     monkeypatch.setattr(evaluate, "make_extractor", lambda *a, **k: FAKE_EXTRACTOR)
+    monkeypatch.setenv("BIONN_CACHE", str(tmp_path / "cache"))  # keep the user's cache clean
 
 
 def _images(n: int, seed: int = 0) -> ImageData:
