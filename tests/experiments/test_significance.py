@@ -67,6 +67,6 @@ def test_fewer_than_three_converged_runs_per_side_is_inconclusive(n_a, n_b):
 def test_sentence_and_dict_carry_every_figure():
     c = compare_groups("standard", [2.0, 2.1, 2.2], "mouse", [3.0, 3.1, 3.3])
     text = c.sentence()
-    assert "Hedges' g" in text and "95 % bootstrap CI" in text and "Welch p" in text
+    assert "Hedges' g" in text and "95 % bootstrap CI" in text and "Welch t-test p" in text
     assert set(c.to_dict()) >= {"difference", "difference_ci", "hedges_g", "hedges_g_ci",
                                 "welch_p", "conclusive", "verdict"}  # fmt: skip

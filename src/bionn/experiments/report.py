@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bionn.experiments import plots
+from bionn.experiments.curves import curve_section
 from bionn.experiments.evaluation import read_records
 from bionn.experiments.results import CLASSIFIER_EXTRAS, GroupSummary, RunScores, summarise
+from bionn.experiments.significance import compare_groups
 from bionn.metrics.functional import welch_t_test
 
 __all__ = ["ReportError", "is_compare_folder", "is_sweep_folder", "rewrite_report",
@@ -86,7 +88,7 @@ def _classifier_table(groups: dict[str, GroupSummary], label: str) -> list[str]:
 
 
 # report.json keys computed from the runs (the rest is the study's description)
-_COMPUTED = ("metric", "higher_is_better", "groups", "welch_p", "runs")
+_COMPUTED = ("metric", "higher_is_better", "groups", "welch_p", "comparison", "runs")
 
 
 def write_compare_report(out: Path, meta: dict[str, Any],
@@ -108,8 +110,11 @@ def write_compare_report(out: Path, meta: dict[str, Any],
     metric, kind = first.metric, first.kind
     (a, ga), (b, gb) = list(groups.items())[:2]
     p_value = welch_t_test(list(ga.scores.values), list(gb.scores.values))
+    comparison = compare_groups(a, list(ga.scores.values), b, list(gb.scores.values),
+                                higher_is_better=first.higher_is_better)  # fmt: skip
     summary = {**meta, "metric": metric, "higher_is_better": first.higher_is_better,
                "groups": {v: g.to_dict() for v, g in groups.items()}, "welch_p": p_value,
+               "comparison": comparison.to_dict(),
                "runs": {v: [r.to_dict() for r in rs] for v, rs in runs.items()}}  # fmt: skip
     _write(out / "report.json", json.dumps(summary, indent=2, default=str))
     plots.plot_points(summary["runs"], metric, out / "metric.png")
@@ -125,13 +130,13 @@ def write_compare_report(out: Path, meta: dict[str, Any],
         if all(path.is_file() for path in grids.values()):
             plots.plot_sample_grids(grids, out / "samples.png")
     better = "higher" if first.higher_is_better else "lower"
+    samples = ["![sample grids](samples.png)", ""] if (out / "samples.png").is_file() else []
     lines = [f"# {meta.get('title', 'Comparison')}", "",
-             f"{meta.get('description', '')}", "",
+             f"{meta.get('description', '')}", "", *curve_section(records, out), *samples,
              f"Metric: **{metric}** ({better} is better); mean and sd over converged runs."
              + _metric_note(metric), "",
              *_group_table(groups, "variant", metric), "", _FOOTNOTE, "",
-             f"Welch t-test ({a} vs {b}, unequal variances, converged runs): "
-             f"p = {_fmt(p_value)}", ""]
+             comparison.sentence(), ""]  # fmt: skip
     if kind == "classifier":
         lines += ["Final epoch, mean +- sd over runs (overfitting: last test loss minus its "
                   "minimum over epochs; gap: train minus test accuracy):", "",
@@ -172,10 +177,13 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
         curves = {v: [read_records(Path(r.run)) for r in rs] for v, rs in by_value.items()}
         plots.plot_classifier_sweep(rows, curves, out / "classifier_sweep.png")
     expected = len(spec["values"]) * len(spec["seeds"])
+    records = {label: [read_records(Path(r.run)) for r in rs]
+               for label, rs in zip(groups, (by_value[v] for v in sorted(by_value)), strict=True)}
     lines = [f"# Sweep of {param}: {spec['kind']} on {spec['base'].get('data', 'digits')}", "",
              f"{len(results)} of {expected} runs finished. Metric: **{metric}**."
-             + _metric_note(metric), "",
-             *_group_table(groups, param, metric), "", _FOOTNOTE, ""]  # fmt: skip
+             + _metric_note(metric), "", *curve_section(records, out),
+             *_group_table(groups, param, metric), "", _FOOTNOTE, "",
+             *_against_standard(groups, results[0].higher_is_better)]  # fmt: skip
     if kind == "classifier":
         lines += [*_classifier_table(groups, param), "",
                   "Figures: `metric_vs_usage.png`, `classifier_sweep.png`", ""]  # fmt: skip
@@ -186,6 +194,21 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
                "finished": len(results), "expected": expected}  # fmt: skip
     _write(out / "report.json", json.dumps(summary, indent=2, default=str))
     return out / "report.md"
+
+
+def _against_standard(groups: dict[str, GroupSummary], higher_is_better: bool) -> list[str]:
+    """One comparison line per grid value against the standard group, if the sweep has one."""
+    standard = next((name for name in groups if name.endswith("(standard)")), None)
+    if standard is None:
+        return []
+    reference = list(groups[standard].scores.values)
+    lines = []
+    for name, group in groups.items():
+        if name != standard:
+            comparison = compare_groups(standard, reference, name, list(group.scores.values),
+                                        higher_is_better=higher_is_better)  # fmt: skip
+            lines.append(f"- {comparison.sentence()}")
+    return [*lines, ""]
 
 
 def is_sweep_folder(folder: Path) -> bool:

@@ -132,7 +132,7 @@ class Comparison:
                 f"runs): difference of means {fmt(self.difference)} "
                 f"[95 % bootstrap CI {fmt(self.difference_ci[0])}, {fmt(self.difference_ci[1])}]"
                 f", Hedges' g {fmt(self.hedges_g)} [{fmt(self.hedges_g_ci[0])}, "
-                f"{fmt(self.hedges_g_ci[1])}], Welch p = {fmt(self.welch_p)}: "
+                f"{fmt(self.hedges_g_ci[1])}], Welch t-test p = {fmt(self.welch_p)}: "
                 f"**{self.verdict}**")  # fmt: skip
 
 
