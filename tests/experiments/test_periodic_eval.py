@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from bionn.data import ImageData
 from bionn.experiments import build, make_config, run_training
+from bionn.experiments.data import ImageData
 from bionn.experiments.evaluation import read_records
 from bionn.experiments.train.periodic_eval import eval_records, make_evaluator
 

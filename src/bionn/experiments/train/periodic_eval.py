@@ -31,8 +31,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from bionn.data import GREY_DATASETS, ImageData
+from bionn.experiments.data import ImageData
 from bionn.experiments.sampling import sample_images
+from bionn.metrics.images import GREY_DATASETS
 
 __all__ = ["EVAL_SEED", "PeriodicEvaluator", "eval_records", "make_evaluator", "sampling_model"]
 
