@@ -1,4 +1,4 @@
-"""Config dataclasses: pure validation, published values, resolve, and the CLI generated from them."""
+"""Config dataclasses: pure validation, published values, resolve, the CLI made from them."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every command (commands whose imports fail say so when run)."""
     parser = argparse.ArgumentParser(
         prog="bionn", description="Experiments and tools of bionn, the bio-mimetic layer library.",
-        allow_abbrev=False, epilog="Run 'bionn COMMAND --help' for a command's options and a worked example.",
+        allow_abbrev=False,
+        epilog="Run 'bionn COMMAND --help' for a command's options and a worked example.",
     )  # fmt: skip
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -136,8 +136,10 @@ _PER_RUN = ("variant", "seed", "out")
 
 
 def add_study_arguments(parser: argparse.ArgumentParser, kind: str, out_help: str) -> None:
-    """The options of ``compare`` / ``sweep KIND``: train's (but variant, seed, out), seeds,
-    evaluation and ``--out``."""
+    """The options of ``compare`` / ``sweep KIND``: train's, seeds, evaluation and ``--out``.
+
+    Train's ``--variant``, ``--seed`` and ``--out`` are left out: the study sets them per run.
+    """
     add_config_arguments(parser, config_class(kind), exclude=_PER_RUN)
     study = parser.add_argument_group("study options")
     study.add_argument("--seeds", default="3",
@@ -149,4 +151,9 @@ def add_study_arguments(parser: argparse.ArgumentParser, kind: str, out_help: st
 
 def study_options(args: argparse.Namespace) -> dict[str, Any]:
     """The training options given to ``compare`` / ``sweep`` (shared by every run)."""
-    return options_from_args(config_class(args.kind), args)
+    options = options_from_args(config_class(args.kind), args)
+    per_run = sorted(set(options) & set(_PER_RUN) - {"out"})  # --out is the study's folder
+    if per_run and getattr(args, "config", None):
+        raise ConfigError(f"--config sets {', '.join(per_run)}, which compare and sweep set "
+                          "per run; remove it from the file")  # fmt: skip
+    return {k: v for k, v in options.items() if k not in _PER_RUN}
