@@ -88,6 +88,7 @@ def _opt(default: Any, help_text: str, group: str, check: Range | None = None) -
 
 Variant = Literal["standard", "mouse", "schizo"]
 Precision = Literal["fp32", "bf16", "fp16"]
+LogFormat = Literal["jsonl", "tensorboard"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,10 @@ class RunConfig:
                            "(0: off); reports draw them as curves", "output", NON_NEGATIVE)
     curve_samples: int = _opt(500, "images in the fixed sample scored every --eval-every steps",
                                "output", Range(2))
+    keep: int = _opt(0, "milestone checkpoints kept besides last.pt, as checkpoints/step-N.pt "
+                     "(0: last.pt only)", "output", NON_NEGATIVE)  # fmt: skip
+    log: LogFormat = _opt("jsonl", "metrics.jsonl only, or also TensorBoard scalars and sample "
+                          "grids in <out>/tensorboard", "output")  # fmt: skip
     progress: bool = _opt(True, "show progress bars", "output")
     device: str = _opt("auto", "auto (CUDA if present), cpu, cuda or cuda:N", "runtime")
     precision: Precision = _opt("fp32", "autocast precision (fp16 needs CUDA)", "runtime")

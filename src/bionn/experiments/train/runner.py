@@ -22,12 +22,15 @@ from typing import Any
 import torch
 
 import bionn
+from bionn.data import clear_stale_temporaries
 from bionn.experiments import ddp
 from bionn.experiments.checkpoint import (
     LAST,
+    MODEL_FILE,
     get_rng_states,
     read_checkpoint,
     save_checkpoint,
+    save_model_file,
     set_rng_states,
 )
 from bionn.experiments.config import ConfigError, RunConfig, with_published
@@ -91,6 +94,8 @@ class _Run:
         self.payload: dict[str, Any] | None = None
         run_dir = config.run_dir()
         if resume:
+            if place.main:  # what a killed writer left; nothing writes here before we start
+                clear_stale_temporaries(run_dir)
             self.payload = read_checkpoint(run_dir / "checkpoints" / LAST)
             config = merge_resumed_config(self.payload["config"], config, given)
         elif place.main:
@@ -174,16 +179,17 @@ class _Run:
                 "trainer": trainer.extra_state(),
                 "time_s": self.time_before + time.perf_counter() - self.started,
             }
-            save_checkpoint(path, payload)
+            save_checkpoint(path, payload, keep=self.config.keep)
         return path
 
-    def _samples(self, trainer: Trainer, name: str) -> None:
+    def _samples(self, trainer: Trainer, name: str, step: int, log: MetricsLog) -> None:
         if not self.place.main:
             return
         images = trainer.samples()
         if images is not None:
             (self.run_dir / "samples").mkdir(exist_ok=True)
             save_grid(images, self.run_dir / "samples" / f"{name}.png")
+            log.add_images("samples", images, step)
 
     # -- loop -------------------------------------------------------------------------------
 
@@ -197,7 +203,9 @@ class _Run:
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
+        board = self.run_dir / "tensorboard" if config.log == "tensorboard" else None
+        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None,
+                         tensorboard=board)  # fmt: skip
         # signal handlers can only be set from the main thread (callers may use threads)
         signals = (signal.SIGINT, signal.SIGTERM)
         in_main = threading.current_thread() is threading.main_thread()
@@ -212,7 +220,11 @@ class _Run:
         checkpoint = self._checkpoint(trainer, step)
         status = "interrupted" if step < self.total else "completed"
         if status == "completed":
-            self._samples(trainer, "final")
+            self._samples(trainer, "final", step, log)
+            if main:  # the weights a sampler uses (DDIM: EMA), beside config.json
+                save_model_file(self.run_dir / MODEL_FILE, trainer.ema_state() or
+                                trainer.model.state_dict(), config.to_dict(), step)  # fmt: skip
+        log.close()
         summary = {}
         if main:
             facts = {"status": status, "steps": step, "total_steps": self.total,
@@ -262,7 +274,7 @@ class _Run:
                     log.write({"step": step, "epoch": epoch,
                                **self.evaluate(sampling_model(trainer))})  # fmt: skip
                 if config.sample_every and step % config.sample_every == 0:
-                    self._samples(trainer, f"step_{step:07d}")
+                    self._samples(trainer, f"step_{step:07d}", step, log)
                 stop = ddp.any_rank(self.interrupted, place)
                 if (config.checkpoint_every and step % config.checkpoint_every == 0) or stop:
                     self._checkpoint(trainer, step)
