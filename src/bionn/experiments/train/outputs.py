@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +119,13 @@ def write_summary(
     records: list[dict[str, Any]],
     facts: dict[str, Any],
 ) -> dict[str, Any]:
-    """Print and save the usage report; return the summary dict (``facts`` first).
+    """Log and save the usage report; return the summary dict (``facts`` first).
 
     The usage report covers the part the papers report (generator, U-Net or classifier) with
     the positive / negative / zero counts of the effective weights, as the original printed.
     """
     report = bionn.usage_report(measured_part(model))
-    print(f"\nweight usage of the {config.kind} ({config.variant}):\n{report}", file=sys.stderr)
+    logger.info("\nweight usage of the %s (%s):\n%s", config.kind, config.variant, report)
     (run_dir / "usage.txt").write_text(str(report) + "\n")
     train_records = [r for r in records if "images_per_s" in r]
     epoch_records = [r for r in records if "train_loss" in r]
