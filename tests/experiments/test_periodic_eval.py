@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from torch.nn import functional as F
 from bionn.experiments import build, make_config, run_training
 from bionn.experiments.data import ImageData
 from bionn.experiments.evaluation import read_records
-from bionn.experiments.train.periodic_eval import eval_records, make_evaluator
+from bionn.experiments.train.periodic_eval import eval_records, make_evaluator, sampling_model
 
 
 def _pooled_features(images: torch.Tensor) -> torch.Tensor:
@@ -95,3 +96,10 @@ def test_bad_evaluator_input():
         make_evaluator(classifier, _images(10), None, torch.device("cpu"), 10)
     with pytest.raises(ValueError, match="at least 2"):
         make_evaluator(classifier, _images(10), _images(10), torch.device("cpu"), 1)
+
+
+def test_ddim_is_scored_through_its_ema_copy():
+    trainer = SimpleNamespace(model="network", ema=None)
+    assert sampling_model(trainer) == "network"
+    trainer.ema = SimpleNamespace(module="ema copy")
+    assert sampling_model(trainer) == "ema copy"
