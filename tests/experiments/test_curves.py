@@ -10,6 +10,7 @@ import pytest
 from bionn.experiments import plots
 from bionn.experiments.curves import (
     FLATTENING_RULE,
+    TOLERANCE,
     _smooth,
     curve_section,
     flattening_step,
@@ -39,7 +40,7 @@ def test_exponential_decay_flattens_where_the_rule_says():
     step = flattening_step(STEPS, values)
     assert step is not None and 500 < step < 2000
     smooth = _smooth(np.array(values), 3)
-    band = 0.1 * (smooth.max() - smooth.min())
+    band = TOLERANCE * (smooth.max() - smooth.min())
     i = STEPS.index(step)
     assert np.all(np.abs(smooth[i:] - smooth[-1]) <= band)  # stays within the band from there
     assert abs(smooth[i - 1] - smooth[-1]) > band  # and not one point earlier

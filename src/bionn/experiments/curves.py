@@ -7,10 +7,12 @@ is worse from one that is slower to converge.
 
 **Flattened** (the rule the reports print, :data:`FLATTENING_RULE`): smooth the mean curve with
 a trailing mean over ``window`` = 3 points; the curve flattened at the first evaluated step from
-which every later smoothed value stays within ``tolerance`` = 10 % of the smoothed curve's range
-(its largest minus its smallest value) of the final smoothed value. That stretch must cover at
-least the last ``min_flat`` = 25 % of the evaluated steps; otherwise the curve was still
-changing when training stopped, and no step is given.
+which every later smoothed value stays within ``tolerance`` = 5 % of the smoothed curve's range
+(its largest minus its smallest value) of the final smoothed value, i.e. from where on 95 % of
+the curve's change is behind it. That stretch must cover at least the last ``min_flat`` = 25 %
+of the evaluated steps; otherwise the curve was still changing when training stopped, and no
+step is given. Measuring against the range, not the final value, makes the rule the same for
+distances near zero and for accuracies near one.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from bionn.experiments.train.periodic_eval import eval_records
 
 __all__ = ["FLATTENING_RULE", "MetricCurve", "curve_section", "flattening_step", "mean_curve"]
 
-WINDOW, TOLERANCE, MIN_FLAT = 3, 0.10, 0.25
+WINDOW, TOLERANCE, MIN_FLAT = 3, 0.05, 0.25
 FLATTENING_RULE = (
     f"A curve *flattened* at the first evaluated step from which its smoothed mean (trailing "
-    f"mean of {WINDOW} points) stays within {TOLERANCE:.0%} of the smoothed curve's range of "
-    f"its final value, provided that stretch covers at least the last {MIN_FLAT:.0%} of the "
+    f"mean of {WINDOW} points) stays within {TOLERANCE:.0%} of the smoothed curve's range "
+    f"(largest minus smallest value) of its final value, i.e. {1 - TOLERANCE:.0%} of its change "
+    f"is behind it, provided that stretch covers at least the last {MIN_FLAT:.0%} of the "
     f"evaluated steps; otherwise it was still changing when training stopped ('not yet')."
 )
 
