@@ -86,16 +86,19 @@ def test_plot_usage(tmp_path: Path) -> None:
 
 def test_cli_mask_clean_and_seed_style(tmp_path: Path, capsys) -> None:
     out = tmp_path / "mask.png"
-    args = ["mask", "--layer", "conv", "--in", "256", "--out", "256", "--usage", "0.35"]
+    args = ["mask", "--layer", "conv", "--in-channels", "256", "--out-channels", "256",
+            "--usage", "0.35"]
     assert main([*args, "--out-file", str(out)]) == 0
     assert out.read_bytes().startswith(PNG)
     assert "MouseConv2d form='2d', usage=0.34" in capsys.readouterr().out
-    seed = ["mask", "--layer", "convt", "--in", "64", "--out", "32", "--input2d-width", "8",
-            "--output2d-width", "8", "--window2d-width", "0.4", "--out-file", str(out)]  # fmt: skip
+    seed = ["mask", "--layer", "convt", "--in-channels", "64", "--out-channels", "32",
+            "--input2d-width", "8", "--output2d-width", "8", "--window2d-width", "0.4",
+            "--out-file", str(out)]  # fmt: skip
     assert main(seed) == 0
     assert "mConvTranspose2d form='2d'" in capsys.readouterr().out
-    schizo = ["mask", "--layer", "linear", "--in", "64", "--out", "64", "--form", "random",
-              "--usage", "0.3", "--seed", "4", "--out-file", str(out)]  # fmt: skip
+    schizo = ["mask", "--layer", "linear", "--in-channels", "64", "--out-channels", "64",
+              "--form", "random", "--usage", "0.3", "--seed", "4",
+              "--out-file", str(out)]  # fmt: skip
     assert main(schizo) == 0
     assert "SchizoLinear form='random', usage=0.3" in capsys.readouterr().out
 
@@ -105,13 +108,19 @@ def test_cli_mask_clean_and_seed_style(tmp_path: Path, capsys) -> None:
     (["--usage", "0.3", "--param-reduction", "0.5"], "not both"),
     (["--usage", "1.5"], "usage must be in"),
     (["--form", "kernel", "--layer", "convt", "--usage", "0.5"], "transposed convs take"),
-    (["--form", "blob", "--usage", "0.5"], "form must be one of"),
 ])  # fmt: skip
 def test_cli_mask_bad_arguments(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
-    args = ["mask", "--in", "16", "--out", "16", "--out-file", str(tmp_path / "m.png"), *extra]
+    args = ["mask", "--in-channels", "16", "--out-channels", "16", "--out-file",
+            str(tmp_path / "m.png"), *extra]
     assert main(args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "m.png").exists()
+
+
+def test_cli_mask_form_choices(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["mask", "--in-channels", "16", "--out-channels", "16", "--form", "blob"])
+    assert "argument --form: invalid choice: 'blob'" in capsys.readouterr().err
 
 
 def test_figures_are_headless() -> None:

@@ -18,7 +18,7 @@ TINY = {
              "--sampling-steps", "2"],
     "classifier": ["--model", "mlp", "--batch-size", "16"],
 }
-COMMON = ["--limit", "64", "--n-samples", "4", "--progress", "false", "--log-every", "1"]
+COMMON = ["--limit", "64", "--n-samples", "4", "--no-progress", "--log-every", "1"]
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -17,4 +17,5 @@ TINY_GAN = {"data": "digits", "image_size": 28, "width": 8, "disc_width": 8, "st
 @pytest.fixture
 def fast_proxy(monkeypatch) -> None:
     original = proxy.train_proxy
-    monkeypatch.setattr(proxy, "train_proxy", lambda x, y: original(x, y, steps=10))
+    monkeypatch.setattr(proxy, "train_proxy",
+                        lambda x, y, **kwargs: original(x, y, steps=10, **kwargs))

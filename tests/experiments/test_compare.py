@@ -16,9 +16,10 @@ def test_classifier_compare_report_and_reuse(tmp_path, monkeypatch) -> None:
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
     groups = summary["groups"]
     assert set(groups) == {"standard", "schizo"}
-    assert groups["standard"]["usage"] == 1.0 and groups["schizo"]["usage"] < 0.3
-    assert groups["schizo"]["n"] == 2 and len(summary["runs"]["schizo"]) == 2
-    a, b = groups["standard"]["values"], groups["schizo"]["values"]
+    assert groups["standard"]["usage"]["windowed"] == 1.0
+    assert groups["schizo"]["usage"]["windowed"] < 0.3
+    assert groups["schizo"]["scores"]["n"] == 2 and len(summary["runs"]["schizo"]) == 2
+    a, b = groups["standard"]["scores"]["values"], groups["schizo"]["scores"]["values"]
     assert summary["welch_p"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
     text = report.read_text()
     assert "| standard |" in text and "Welch t-test" in text and "overfitting" in text
@@ -40,8 +41,8 @@ def test_gan_compare_with_proxy_lists_non_converged_apart(tmp_path) -> None:
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
     assert summary["metric"] == "FD-proxy(digits)" and not summary["higher_is_better"]
     mouse = summary["groups"]["mouse"]
-    assert mouse["n"] == 0 and mouse["not_converged"][0]["seed"] == 0  # all above threshold 0
-    assert 0.2 < mouse["usage"] < 0.9 and mouse["radius"] == pytest.approx(0.4)
+    assert mouse["scores"]["n"] == 0 and mouse["not_converged"][0]["seed"] == 0  # all above 0
+    assert 0.2 < mouse["usage"]["windowed"] < 0.9 and mouse["radius"] == pytest.approx(0.4)
     text = (tmp_path / "r" / "report.md").read_text()
     assert "**FD-proxy(digits)**" in text and "not FID" in text and "s0: " in text
     assert "**FID**" not in text and "FID mean" not in text
@@ -82,22 +83,35 @@ def test_compare_cli_bad_input(tmp_path, capsys) -> None:
     base = ["compare", "classifier", "--out", str(tmp_path / "r")]
     assert main([*base, "--seeds", "a,b"]) == 2
     assert "--seeds" in capsys.readouterr().err
-    assert main([*base, "--model", "nope"]) == 2
-    assert "unknown classifier model" in capsys.readouterr().err
-    assert main([*base, "--set", "width"]) == 2
-    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main([*base, "--lr", "-1"]) == 2
+    assert "--lr must be > 0" in capsys.readouterr().err
+    assert main([*base, "--eval-samples", "1"]) == 2
+    assert "--eval-samples must be >= 2" in capsys.readouterr().err
+    for argv in (["--model", "nope"], ["--set", "width=3"], ["--variant", "schizo"]):
+        with pytest.raises(SystemExit):
+            main([*base, *argv])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
     assert main([*base, "--data", str(tmp_path / "missing")]) == 2
     assert "unknown data set" in capsys.readouterr().err
     with pytest.raises(StudyError):
         parse_seeds("1,1")
 
 
-def test_compare_cli_end_to_end(tmp_path, capsys) -> None:
+def test_compare_cli_end_to_end_with_overall_progress(tmp_path, capsys, caplog) -> None:
     args = ["compare", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
-            "--limit", "200", "--seeds", "1", "--reduction", "0.5", "--out", str(tmp_path / "r")]
-    assert main(args) == 0
-    out = capsys.readouterr().out
-    assert "standard vs schizo" in out and "report written to" in out
+            "--limit", "200", "--seeds", "1", "--reduction", "0.5", "--device", "cpu",
+            "--out", str(tmp_path / "r")]
+    with caplog.at_level("INFO", logger="bionn"):
+        assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "standard vs schizo" in captured.out and "report written to" in captured.out
+    assert "compare classifier" in captured.err and "2/2" in captured.err  # the overall bar
+    assert "classifier standard" not in captured.err  # the runs' own bars stay off
+    lines = [r.getMessage() for r in caplog.records if r.name == "bionn.experiments.compare"]
+    assert any(line.startswith("schizo seed 0: test accuracy") for line in lines)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["bio_options"] == {"reduction": 0.5}  # bio options go to the bio runs only
+    assert report["runs"]["standard"][0]["reduction"] == 0.0
 
 
 @pytest.mark.usefixtures("fast_proxy")
@@ -108,6 +122,6 @@ def test_ddim_compare(tmp_path) -> None:
     settings = EvalSettings(n_samples=70, kid_samples=0, cache_dir=str(tmp_path / "cache"))
     compare("ddim", tiny_ddim, [0], settings, tmp_path / "r", log=lambda *a: None)
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert summary["groups"]["mouse"]["usage"] < 1.0
-    assert summary["runs"]["mouse"][0]["n_fake"] == 70
+    assert summary["groups"]["mouse"]["usage"]["windowed"] < 1.0
+    assert summary["runs"]["mouse"][0]["extras"]["n_fake"] == 70
     assert (tmp_path / "r" / "loss_curves.png").is_file()

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from bionn.experiments import data as data_module
+from bionn.data import folders as folders_module
 from bionn.experiments.data import DataError, load_data, load_image_folder
 
 
@@ -56,10 +56,10 @@ def test_folder_recursive_resized_cached(tmp_path: Path, monkeypatch: pytest.Mon
     assert first.classes == 3  # cats, cats/deep, dogs
     assert len(list(cache.glob("*.pt"))) == 1
 
-    def no_decoding(job: tuple) -> None:
+    def no_decoding(*args: object) -> None:
         raise AssertionError("decoded again although cached")
 
-    monkeypatch.setattr(data_module, "_decode", no_decoding)
+    monkeypatch.setattr(folders_module, "read_image", no_decoding)
     second = load_image_folder(folder, 16, 3, cache_dir=str(cache))
     assert torch.equal(first.images, second.images)
     monkeypatch.undo()
@@ -77,15 +77,16 @@ def test_centre_crop(tmp_path: Path) -> None:
     assert images.float().mean() > 240
 
 
-def test_corrupt_images_listed_or_skipped(tmp_path: Path) -> None:
+def test_corrupt_images_listed_or_skipped(tmp_path: Path,
+                                          caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "imgs"
     _write_images(folder)
     (folder / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")
     with pytest.raises(DataError, match=r"(?s)1 unreadable image.*--skip-corrupt.*broken\.jpg"):
         load_image_folder(folder, 16, cache_dir=str(tmp_path / "c"))
-    with pytest.warns(UserWarning, match="skipping 1 unreadable"):
-        kept = load_image_folder(folder, 16, cache_dir=str(tmp_path / "c"), skip_corrupt=True)
+    kept = load_image_folder(folder, 16, cache_dir=str(tmp_path / "c"), skip_corrupt=True)
     assert len(kept) == 3
+    assert "skipping 1 unreadable" in caplog.text and "broken.jpg" in caplog.text
 
 
 def test_empty_or_missing_folder(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from bionn.cli import main
-from bionn.experiments.report import summarise, write_sweep_report
+from bionn.experiments.report import write_compare_report, write_sweep_report
+from bionn.experiments.results import RunScores, UsageTotals, summarise
 
 
 def _result(tmp_path, value, seed, metric_value, *, kind="gan", variant="mouse", usage=None,
@@ -71,19 +72,60 @@ def test_classifier_sweep_report_has_overfitting_curves(tmp_path) -> None:
     assert over["0 (standard)"] == pytest.approx(0.2) and over["0.9"] == pytest.approx(0.0)
 
 
+def _scores(value: float, seed: int, variant: str = "mouse", **extra) -> RunScores:
+    return RunScores(run="r", kind="gan", variant=variant, seed=seed, metric="FID", value=value,
+                     higher_is_better=False, converged=value < 100,
+                     usage=UsageTotals(windowed=0.4, total=0.5, weights=10, active=4),
+                     parameters=1, time_s=1.0, radius=0.4, **extra)
+
+
 def test_summarise_statistics() -> None:
-    runs = [{"value": v, "converged": v < 100, "seed": i, "run": "r", "parameters": 1,
-             "weights": 1, "active_weights": 1, "usage": 0.4, "usage_total": 0.5, "radius": 0.4,
-             "time_s": 1.0, "kind": "gan"} for i, v in enumerate([10.0, 12.0, 17.0, 300.0])]
+    runs = [_scores(v, i) for i, v in enumerate([10.0, 12.0, 17.0, 300.0])]
     s = summarise(runs)
-    assert s["mean"] == pytest.approx(13.0) and s["sd"] == pytest.approx(np.std([10, 12, 17],
-                                                                                ddof=1))
-    assert s["n"] == 3 and s["not_converged"] == [{"seed": 3, "value": 300.0, "run": "r"}]
+    assert s.scores.mean == pytest.approx(13.0)
+    assert s.scores.sd == pytest.approx(np.std([10, 12, 17], ddof=1))
+    assert s.scores.n == 3 and [r.seed for r in s.not_converged] == [3]
+    assert s.usage == UsageTotals(windowed=0.4, total=0.5, weights=10, active=4)
+
+
+def test_run_scores_read_evaluation_dicts_and_round_trip() -> None:
+    flat = {"metric": "FID", "value": 40.0, "higher_is_better": False, "converged": True,
+            "run": "r", "kind": "gan", "variant": "mouse", "seed": 1, "usage": 0.35,
+            "usage_total": 0.4, "weights": 100, "active_weights": 35, "radius": 0.4,
+            "reduction": None, "parameters": 120, "time_s": 2.0, "kid_mean": 0.01,
+            "kid_std": 0.002, "n_fake": 70}
+    scores = RunScores.from_dict(flat)
+    assert scores.usage == UsageTotals(windowed=0.35, total=0.4, weights=100, active=35)
+    assert scores.extras == {"n_fake": 70} and scores.kid_mean == 0.01
+    assert RunScores.from_dict(json.loads(json.dumps(scores.to_dict()))) == scores
+    summary = {"usage": {"windowed": 0.3, "total": 0.5,
+                         "layers": [{"weights": 10, "active": 3}, {"weights": 20, "active": 10}]}}
+    assert UsageTotals.from_summary(summary) == UsageTotals(0.3, 0.5, 20, 10)
+
+
+def test_report_reads_compare_folders(tmp_path, capsys) -> None:
+    runs = {"standard": [_scores(50.0, 0, "standard"), _scores(52.0, 1, "standard")],
+            "mouse": [_scores(40.0, 0), _scores(44.0, 1)]}
+    meta = {"title": "gan dcgan on digits: standard vs mouse", "command": "bionn compare gan"}
+    write_compare_report(tmp_path / "demo" / "gan", meta, runs)
+    first = (tmp_path / "demo" / "gan" / "report.md").read_text()
+    (tmp_path / "demo" / "gan" / "report.md").unlink()
+    assert main(["report", str(tmp_path / "demo" / "gan")]) == 0
+    assert (tmp_path / "demo" / "gan" / "report.md").read_text() == first
+    assert "| mouse |" in capsys.readouterr().out
+    # a folder of several studies (make demo's reports/demo) gets each one rewritten
+    _spec(tmp_path / "demo", "gan", "usage", [0.5], [0])
+    _result(tmp_path / "demo", 0.5, 0, 30.0)
+    assert main(["report", str(tmp_path / "demo"), "--out", str(tmp_path / "again")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("report written to") == 2
+    assert (tmp_path / "again" / "gan" / "report.md").read_text() == first
+    assert (tmp_path / "again" / "s" / "report.md").is_file()
 
 
 def test_report_cli_errors(tmp_path, capsys) -> None:
     assert main(["report", str(tmp_path)]) == 2
-    assert "not a sweep folder" in capsys.readouterr().err
+    assert "neither a compare folder" in capsys.readouterr().err
     _spec(tmp_path, "gan", "usage", [0.5], [0])
     assert main(["report", str(tmp_path / "s")]) == 2
     assert "no finished runs" in capsys.readouterr().err

@@ -77,7 +77,7 @@ def test_gan_usage_sweep_reports_radius(tmp_path) -> None:
                for p in (tmp_path / "s" / "results").iterdir()}
     assert results[1.0]["variant"] == "standard" and results[1.0]["radius"] is None
     assert results[0.5]["variant"] == "mouse" and results[0.5]["radius"] > 0
-    assert results[0.5]["usage"] == pytest.approx(0.5, abs=0.1)
+    assert results[0.5]["usage"]["windowed"] == pytest.approx(0.5, abs=0.1)
 
 
 def test_grid_and_shard_parsing() -> None:
@@ -88,13 +88,55 @@ def test_grid_and_shard_parsing() -> None:
             parse_shard(bad)
 
 
+@pytest.mark.parametrize(("kind", "param", "values", "message"), [
+    ("gan", "usage", "1.5,0.35", "--values: 1.5 is not a valid usage: --usage must be in (0, 1]"),
+    ("gan", "usage", "20,35,50", "--values: 20 is not a valid usage: --usage must be in (0, 1] "
+                                 "(a fraction of the weights: 0.35 keeps 35 %)"),
+    ("gan", "radius", "0.4,-1", "--values: -1 is not a valid radius: --radius must be > 0"),
+    ("classifier", "reduction", "0.5,1", "--values: 1 is not a valid reduction: --reduction "
+                                         "must be in [0, 1)"),
+    ("gan", "reduction", "0.5", "--param reduction does not apply to the mouse variant"),
+    ("classifier", "radius", "0.5", "--param radius does not apply to the schizo variant"),
+    ("gan", "usage", "0.5,0.5", "--values repeats a value"),
+])
+def test_sweep_checks_every_value_before_any_run(kind, param, values, message, tmp_path, capsys,
+                                                 monkeypatch) -> None:
+    import bionn.experiments.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "ensure_run", lambda config: pytest.fail("trained"))
+    out = tmp_path / "s"
+    assert main(["sweep", kind, "--param", param, "--values", values, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()  # nothing written
+
+
+def test_swept_option_cannot_also_be_fixed(tmp_path) -> None:
+    with pytest.raises(StudyError, match="--usage is the swept option"):
+        sweep("gan", {**TINY_GAN, "usage": 0.3}, "usage", [0.5], [0], EvalSettings(),
+              tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_takes_trains_options(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["sweep", "gan", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--disc-width", "--keras-mode, --no-keras-mode", "--precision {fp32,bf16,fp16}",
+                   "--values", "--shard", "--eval-samples", "Example:"):
+        assert option in text
+    assert "--set" not in text and "--variant" not in text and "--seed " not in text
+
+
 def test_sweep_cli(tmp_path, capsys) -> None:
     base = ["sweep", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
-            "--limit", "200", "--seeds", "1", "--param", "reduction", "--out", str(tmp_path / "s")]
+            "--limit", "200", "--seeds", "1", "--param", "reduction", "--device", "cpu",
+            "--out", str(tmp_path / "s")]
     assert main([*base, "--values", "0,x"]) == 2
     assert "--values" in capsys.readouterr().err
     assert main([*base, "--values", "0,0.5", "--shard", "2/2"]) == 2
     assert "--shard" in capsys.readouterr().err
     assert main([*base, "--values", "0,0.5"]) == 0
-    out = capsys.readouterr().out
-    assert "2 point(s) run by this shard" in out and "0 (standard)" in out
+    captured = capsys.readouterr()
+    assert "2 point(s) run by this shard" in captured.out and "0 (standard)" in captured.out
+    assert "sweep reduction" in captured.err and "2/2" in captured.err  # the overall bar

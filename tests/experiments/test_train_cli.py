@@ -10,6 +10,7 @@ import torch
 from _exp_helpers import run_cli, train_args
 from PIL import Image
 
+from bionn.cli import main
 from bionn.experiments import load_checkpoint, load_run, make_config, run_training, sample_images
 
 
@@ -45,7 +46,7 @@ def test_train_classifier_curves(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = tmp_path / "run"
     code, _, err = run_cli(capsys, "train", "classifier", "--model", "mlp", "--variant", "schizo",
                            "--usage", "0.3", "--epochs", "2", "--batch-size", "64",
-                           "--limit", "256", "--progress", "false", "--out", str(out))
+                           "--limit", "256", "--no-progress", "--out", str(out))
     assert code == 0, err
     epochs = [r for r in _records(out) if "test_acc" in r]
     assert [r["epoch"] for r in epochs] == [0, 1]
@@ -74,9 +75,9 @@ def test_train_on_mnist_and_image_folder(tmp_path: Path, data_root: Path) -> Non
 def test_sample_cli_and_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     assert run_cli(capsys, *train_args("ddim", out))[0] == 0
-    code, stdout, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--n", "5",
-                                "--steps", "2", "--out", str(tmp_path / "grid.png"),
-                                "--out-dir", str(tmp_path / "single"))
+    code, stdout, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--n-samples", "5",
+                                "--sampling-steps", "2", "--grid", str(tmp_path / "grid.png"),
+                                "--out", str(tmp_path / "single"), "--device", "cpu")
     assert code == 0, err
     assert (tmp_path / "grid.png").is_file()
     assert sorted(p.name for p in (tmp_path / "single").iterdir())[-1] == "000004.png"
@@ -118,8 +119,7 @@ def test_keras_mode_keeps_batchnorm_frozen(tmp_path: Path) -> None:
 # -- bad input: clear message, exit status 2, nothing written ----------------------------------
 
 BAD_TRAIN = [
-    (["train", "gan", "--model", "stylegan"], "unknown gan model 'stylegan'"),
-    (["train", "gan", "--variant", "schizo"], "unknown variant 'schizo'"),
+    (["train", "gan", "--config", "{path}"], "--variant must be one of standard, mouse"),
     (["train", "gan", "--data", "imagenet"], "unknown data set 'imagenet'"),
     (["train", "gan", "--image-size", "30"], "does not fit the GAN"),
     (["train", "classifier", "--model", "vgg16", "--image-size", "28"], "multiple of 32"),
@@ -138,17 +138,30 @@ BAD_TRAIN = [
 def test_bad_train_input(args: list[str], message: str, tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
+    config_file = tmp_path / "c.json"
+    config_file.write_text('{"variant": "schizo"}')
+    args = [a.replace("{path}", str(config_file)) for a in args]
     code, _, err = run_cli(capsys, *args, "--out", str(out))
     assert code == 2
     assert message in err and "Traceback" not in err
     assert not out.exists()
 
 
-def test_unknown_kind_and_option(capsys: pytest.CaptureFixture[str]) -> None:
-    for args in (["train", "vae"], ["train", "gan", "--colour", "3"]):
-        with pytest.raises(SystemExit) as exit_info:
-            run_cli(capsys, *args)
-        assert exit_info.value.code == 2
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "vae"], "invalid choice: 'vae'"),
+    (["train", "gan", "--colour", "3"], "unrecognized arguments: --colour"),
+    (["train", "gan", "--model", "stylegan"], "argument --model: invalid choice: 'stylegan'"),
+    (["train", "gan", "--variant", "schizo"], "argument --variant: invalid choice: 'schizo'"),
+    (["train", "gan", "--precision", "fp8"], "argument --precision: invalid choice"),
+    (["train", "gan", "--progress", "false"], "unrecognized arguments: false"),
+    (["train", "gan", "--ste", "3"], "unrecognized arguments: --ste"),  # no abbreviations
+])
+def test_unknown_kind_option_or_choice(args: list[str], message: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,7 +169,7 @@ def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     blocker.write_text("x")
     code, _, err = run_cli(capsys, *train_args("gan", blocker / "run"))
     assert code == 2 and "cannot write" in err
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(tmp_path), "--out",
+    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(tmp_path), "--grid",
                            str(blocker / "grid.png"))
     assert code == 2 and "cannot write" in err
 
@@ -177,17 +190,17 @@ def test_existing_run_needs_resume(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_bad_checkpoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "absent.pt"
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(missing), "--out",
+    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(missing), "--grid",
                            str(tmp_path / "g.png"))
     assert code == 2 and "does not exist" in err
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x00garbage" * 10)
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(corrupt), "--out",
+    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(corrupt), "--grid",
                            str(tmp_path / "g.png"))
     assert code == 2 and "corrupt" in err
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(foreign), "--out",
+    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(foreign), "--grid",
                            str(tmp_path / "g.png"))
     assert code == 2 and "not a bionn experiment checkpoint" in err
     assert not (tmp_path / "g.png").exists()
@@ -200,7 +213,7 @@ def test_checkpoint_of_other_kind_or_variant(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "clf"
     assert run_cli(capsys, *train_args("classifier", out))[0] == 0
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--out",
+    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--grid",
                            str(tmp_path / "g.png"))
     assert code == 2 and "only GAN and DDIM" in err
     from bionn.experiments import CheckpointError

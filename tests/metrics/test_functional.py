@@ -75,6 +75,36 @@ def test_kernel_distance_full_subsets_equal_mmd_and_reproducible() -> None:
         x, y, subsets=4, subset_size=5)
 
 
+def test_kernel_distance_is_torch_fidelitys_and_the_fallback_agrees(monkeypatch) -> None:
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    import bionn.metrics.functional as functional
+
+    rng = np.random.default_rng(4)
+    x = torch.from_numpy(rng.normal(size=(60, 8)))
+    y = torch.from_numpy(rng.normal(0.3, 1.2, size=(50, 8)))
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return kid_features_to_metric(*args, **kwargs)
+
+    monkeypatch.setattr(functional, "_torch_fidelity_kid", lambda: spy)
+    ours = kernel_distance(x, y, subsets=20, subset_size=30, seed=7)
+    theirs = kid_features_to_metric(x, y, kid_subsets=20, kid_subset_size=30, rng_seed=7,
+                                    verbose=False)  # fmt: skip
+    assert calls and ours == (theirs["kernel_inception_distance_mean"],
+                              theirs["kernel_inception_distance_std"])  # fmt: skip
+    monkeypatch.setattr(functional, "_torch_fidelity_kid", lambda: None)  # without the extra
+    fallback = kernel_distance(x, y, subsets=20, subset_size=30, seed=7)
+    assert fallback == pytest.approx(ours, rel=1e-10, abs=1e-14) and len(calls) == 1
+    monkeypatch.undo()
+    # torch-fidelity refuses subsets larger than a set; we cap them at the smaller set
+    assert kernel_distance(x, y, subsets=3, subset_size=1000)[0] == pytest.approx(
+        kid_features_to_metric(x, y, kid_subsets=3, kid_subset_size=50, rng_seed=2020,
+                               verbose=False)["kernel_inception_distance_mean"])  # fmt: skip
+
+
 def test_kernel_distance_bad_input() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         kernel_distance(np.zeros((1, 3)), np.zeros((5, 3)))

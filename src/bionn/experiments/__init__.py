@@ -8,9 +8,9 @@ Python API (what ``bionn train`` / ``bionn sample`` and ``bionn compare`` use)::
     from bionn.experiments import make_config, run_training, load_run, sample_images
 
     config = make_config("gan", variant="mouse", data="digits", image_size=32, steps=200,
-                         out="runs/gan-mouse-s0", seed=0)     # GANConfig, published defaults
+                         out="runs/gan-mouse-s0", seed=0)     # frozen GANConfig, checked
     result = run_training(config)          # RunResult(run_dir, summary, metrics, checkpoint,
-                                           #           status 'completed' / 'interrupted')
+                                           #   status 'completed' / 'interrupted', plan)
     loaded, summary = load_run(result.run_dir)     # LoadedModel(model, config, step, path)
     images = sample_images(loaded.model, 64, seed=1)   # uint8 (64, C, H, W); DDIM uses EMA
 
@@ -20,6 +20,9 @@ Python API (what ``bionn train`` / ``bionn sample`` and ``bionn compare`` use)::
   ``reduction``, ``data`` ('digits', 'mnist', 'fashionmnist', 'cifar10' or an image folder),
   ``image_size``, ``width``, ``steps`` / ``epochs``, ``batch_size``, ``lr``, ``seed``, ``out``,
   ``device``, ``precision``, ``progress`` ...). Unset values take the published defaults.
+  Configs are frozen values, checked once when built (``config_errors(kind, values)`` lists
+  the problems without raising); :func:`~bionn.experiments.plan.resolve` turns a config and
+  the data set's facts into the :class:`RunPlan` a run follows (``result.plan``).
 - ``run_training(config, resume=False)``: trains; the run folder holds ``config.json``,
   ``metrics.jsonl``, ``checkpoints/last.pt``, ``samples/*.png``, ``usage.txt``,
   ``summary.json`` (status, steps, time_s, images_per_s, final metrics, usage.windowed /
@@ -32,6 +35,9 @@ Python API (what ``bionn train`` / ``bionn sample`` and ``bionn compare`` use)::
 - ``sample_images(model, n, steps=20, seed=0, batch_size=64)``: uint8 images;
   ``save_grid(images, path)`` / ``save_singles(images, folder)`` write PNGs.
 - ``load_data(name, size=..., channels=..., train=True, ...)``: uint8 :class:`ImageData`.
+- Studies: ``bionn.experiments.compare.compare`` and ``bionn.experiments.sweep.sweep`` train,
+  score and report many runs; their results are typed (:class:`RunScores`,
+  :class:`UsageTotals`, in :mod:`bionn.experiments.results`).
 - Errors for bad input are ``ValueError`` subclasses with clear messages: ConfigError,
   DataError, BuildError, CheckpointError, RunError (all in :data:`USER_ERRORS`).
 """
@@ -48,10 +54,13 @@ from bionn.experiments.config import (
     DDIMConfig,
     GANConfig,
     RunConfig,
+    config_errors,
     make_config,
 )
 from bionn.experiments.data import DataError, ImageData, load_data
 from bionn.experiments.models import BuildError, build, build_model, measured_part
+from bionn.experiments.plan import DataFacts, RunPlan, resolve
+from bionn.experiments.results import RunScores, UsageTotals
 from bionn.experiments.sampling import sample_images, save_grid, save_singles
 from bionn.experiments.train import RunError, RunResult, run_training
 
@@ -65,19 +74,25 @@ __all__ = [
     "ConfigError",
     "DDIMConfig",
     "DataError",
+    "DataFacts",
     "GANConfig",
     "ImageData",
     "LoadedModel",
     "RunConfig",
     "RunError",
+    "RunPlan",
     "RunResult",
+    "RunScores",
+    "UsageTotals",
     "build",
     "build_model",
+    "config_errors",
     "load_checkpoint",
     "load_data",
     "load_run",
     "make_config",
     "measured_part",
+    "resolve",
     "run_training",
     "sample_images",
     "save_grid",

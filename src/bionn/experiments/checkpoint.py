@@ -4,7 +4,11 @@ A checkpoint is ``{model, optimizer, scaler, ema, step, config, rng_states, vers
 uncompiled model's ``state_dict``, a dict of optimiser states, the GradScaler state (or None),
 the EMA model's ``state_dict`` (DDIM; else None), the optimiser step count, the resolved config
 dict, the torch / CUDA / NumPy / Python RNG states and the bionn version. It is written to a
-temporary file in the same folder, flushed and renamed, so a killed run never leaves half a file.
+temporary file in the same folder, flushed and renamed, so a killed run never leaves half a file,
+with the permissions of every other output (:func:`bionn.data.atomic_write`). With ``keep`` N,
+each checkpoint is also kept as ``step-<step>.pt`` (a hard link to the same data), the newest N
+of them. A finished run's weights also go to ``model.safetensors`` (the weights a sampler uses,
+the config in its metadata), which :func:`load_checkpoint` reads as well.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ import torch
 from torch import nn
 
 import bionn
+from bionn.data import atomic_write
 from bionn.experiments.config import ConfigError, RunConfig, config_from_dict
 
 __all__ = [
@@ -33,11 +38,13 @@ __all__ = [
     "load_run",
     "read_checkpoint",
     "save_checkpoint",
+    "save_model_file",
     "set_rng_states",
 ]
 
 CHECKPOINT_KEYS = ("model", "optimizer", "scaler", "ema", "step", "config", "rng_states", "version")
 LAST = "last.pt"
+MODEL_FILE = "model.safetensors"
 
 
 class CheckpointError(ValueError):
@@ -67,24 +74,70 @@ def set_rng_states(states: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (all of :data:`CHECKPOINT_KEYS`) atomically to ``path``."""
+def save_checkpoint(path: str | Path, payload: dict[str, Any], keep: int = 0) -> Path:
+    """Write ``payload`` (all of :data:`CHECKPOINT_KEYS`) atomically to ``path``.
+
+    Args:
+        path: The checkpoint file (``checkpoints/last.pt`` of a run).
+        payload: The checkpoint dict.
+        keep: Also keep this checkpoint as ``step-<step>.pt`` beside ``path`` and delete all
+            but the newest ``keep`` such milestones (0: no milestones).
+
+    """
     missing = [key for key in CHECKPOINT_KEYS if key not in payload]
     if missing:
         raise ValueError(f"checkpoint payload lacks {missing}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = atomic_write(path, lambda handle: torch.save(payload, handle), sync=True)
+    if keep > 0:
+        _keep_milestone(path, int(payload["step"]), keep)
     return path
+
+
+def _keep_milestone(path: Path, step: int, keep: int) -> None:
+    milestone = path.with_name(f"step-{step:09d}.pt")
+    milestone.unlink(missing_ok=True)
+    try:
+        os.link(path, milestone)  # no copy: last.pt is replaced, never rewritten in place
+    except OSError:  # a file system without hard links
+        with path.open("rb") as source:
+            atomic_write(milestone, lambda handle: shutil.copyfileobj(source, handle))
+    for old in sorted(path.parent.glob("step-*.pt"))[:-keep]:
+        old.unlink()
+
+
+def save_model_file(path: str | Path, state: dict[str, torch.Tensor],
+                    config: dict[str, Any], step: int) -> Path:  # fmt: skip
+    """Write a model's ``state`` as safetensors, with its config and step in the metadata.
+
+    Args:
+        path: The file (``model.safetensors`` beside a run's ``config.json``).
+        state: The weights to publish (DDIM: the EMA weights, which sampling uses).
+        config: The run's config dict (with its kind), stored as JSON metadata.
+        step: Optimiser steps the weights were trained for.
+
+    """
+    from safetensors.torch import save
+
+    # safetensors refuses tensors sharing memory: give each entry its own contiguous copy
+    tensors = {name: value.detach().cpu().contiguous().clone() for name, value in state.items()}
+    metadata = {"config": json.dumps(config), "step": str(step), "bionn": bionn.__version__}
+    data = save(tensors, metadata=metadata)
+    return atomic_write(path, lambda handle: handle.write(data))
+
+
+def _read_model_file(path: Path) -> dict[str, Any]:
+    """A checkpoint-like dict (``model``, ``ema`` None, ``config``, ``step``) from safetensors."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+        config = json.loads(metadata["config"])
+        step = int(metadata["step"])
+    except Exception as error:  # noqa: BLE001 - safetensors and json raise many types
+        raise CheckpointError(f"{path} is not a bionn model file: {error}") from error
+    return {"model": state, "ema": None, "config": config, "step": step}
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -141,7 +194,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", *,
     """Rebuild the model saved at ``path`` (file or run folder), ready to sample or evaluate.
 
     Args:
-        path: A checkpoint file or a run folder.
+        path: A checkpoint file, a run folder (its last checkpoint) or a finished run's
+            ``model.safetensors``.
         device: Where to put the model.
         kind: If given, the checkpoint must be of this kind ('gan', 'ddim', 'classifier').
         variant: If given, the checkpoint must be of this variant.
@@ -153,7 +207,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", *,
     """
     from bionn.experiments.models import build_model
 
-    payload = read_checkpoint(path)
+    is_model_file = Path(path).suffix == ".safetensors"
+    payload = _read_model_file(Path(path)) if is_model_file else read_checkpoint(path)
     config = checkpoint_config(payload)
     for name, wanted, got in (("kind", kind, config.kind), ("variant", variant, config.variant)):
         if wanted is not None and wanted != got:

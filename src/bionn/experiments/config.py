@@ -1,47 +1,97 @@
-"""One dataclass per experiment kind, with the published defaults, and the CLI built from it.
+"""One frozen dataclass per experiment kind, with the published defaults as data.
 
-Every field carries its help text in ``metadata["help"]``; :func:`add_config_arguments` turns the
-fields into ``--dashed-options`` and :func:`config_from_args` builds the validated config back,
-from an optional JSON config file plus the options actually given. Unknown keys and wrong types
-are errors (:class:`ConfigError`).
+Every field is one option: its type (``Literal`` for closed sets), its help text, its option
+group and its allowed range live on the field, and the CLI (:mod:`bionn.cli.options`) is
+generated from them. A config is a value: it is checked once, when it is built
+(:meth:`RunConfig.validate` returns the problems and changes nothing; construction raises
+:class:`ConfigError` listing them), and never changed afterwards. ``None`` means "the model's
+published value": :func:`with_published` fills those, :func:`bionn.experiments.plan.resolve`
+adds the data set's facts.
+
+Example:
+    >>> from bionn.experiments.config import make_config, config_errors
+    >>> make_config("gan", variant="mouse").batch_size        # the paper's batch
+    32
+    >>> config_errors("gan", {"usage": 35})
+    ['--usage must be in (0, 1] (a fraction of the weights: 0.35 keeps 35 %), got 35']
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import math
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-__all__ = [
-    "KINDS",
-    "ClassifierConfig",
-    "ConfigError",
-    "DDIMConfig",
-    "GANConfig",
-    "RunConfig",
-    "add_config_arguments",
-    "config_class",
-    "config_from_args",
-    "config_from_dict",
-    "make_config",
-]
+__all__ = ["KINDS", "ClassifierConfig", "ConfigError", "DDIMConfig", "GANConfig", "Range",
+           "RunConfig", "config_class", "config_errors", "config_from_dict", "field_type",
+           "make_config", "with_published"]  # fmt: skip
 
 
 class ConfigError(ValueError):
-    """A configuration value or combination that cannot run; the message says why."""
+    """A configuration value or combination that cannot run; the message says why.
+
+    Attributes:
+        errors: One message per problem.
+
+    """
+
+    def __init__(self, errors: list[str] | str) -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("; ".join(self.errors))
 
 
-def _opt(default: Any, help_text: str, **extra: Any) -> Any:
-    return field(default=default, metadata={"help": help_text, **extra})
+@dataclass(frozen=True)
+class Range:
+    """Allowed numeric values of an option: ``low`` / ``high`` bounds, open or closed."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    note: str = ""  # what the unit means, e.g. for fractions
+
+    def __contains__(self, value: float) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            text = (f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
+                    f"{')' if self.high_open else ']'}")  # fmt: skip
+        elif self.low is not None:
+            text = f"{'>' if self.low_open else '>='} {self.low:g}"
+        else:
+            text = f"{'<' if self.high_open else '<='} {self.high:g}"
+        return f"{text} ({self.note})" if self.note else text
 
 
-@dataclass
+AT_LEAST_1, NON_NEGATIVE, POSITIVE = Range(1), Range(0), Range(0, low_open=True)
+FRACTION_KEPT = Range(0, 1, low_open=True, note="a fraction of the weights: 0.35 keeps 35 %")
+FRACTION_REMOVED = Range(0, 1, high_open=True, note="a fraction of the weights: 0.8 removes 80 %")
+UNIT = Range(0, 1, high_open=True)
+
+GROUPS = ("model", "data", "training", "output", "runtime")
+
+
+def _opt(default: Any, help_text: str, group: str, check: Range | None = None) -> Any:
+    """A config field: default, help, option group and allowed range."""
+    assert group in GROUPS, group
+    return field(default=default, metadata={"help": help_text, "group": group, "check": check})
+
+
+Variant = Literal["standard", "mouse", "schizo"]
+Precision = Literal["fp32", "bf16", "fp16"]
+LogFormat = Literal["jsonl", "tensorboard"]
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Options shared by every experiment kind (the published defaults live in subclasses)."""
 
@@ -50,91 +100,134 @@ class RunConfig:
     # model -> published values of the options left at None
     PUBLISHED: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    model: str = _opt("", "architecture (see --help of the kind for the list)")
-    variant: str = _opt("standard", "standard, or the bio-mimetic variant: mouse / schizo")
-    usage: float | None = _opt(
-        None, "fraction of weights kept in the bio-mimetic layers (default: published radius)"
-    )
-    radius: float = _opt(0.4, "mouse connection radius (window2d_width) when --usage is unset")
-    reduction: float | None = _opt(
-        None, "schizo param_reduction when --usage is unset (default: the model's published one)"
-    )
-    data: str = _opt("digits", "digits (embedded), mnist, fashionmnist, cifar10 or an image folder")
-    data_root: str = _opt("data", "folder holding torchvision data sets")
-    download: bool = _opt(False, "download a torchvision data set into --data-root if missing")
-    cache_dir: str = _opt("", "cache for decoded image folders (default ~/.cache/bionn)")
-    skip_corrupt: bool = _opt(False, "skip unreadable images of a folder with a warning")
-    limit: int | None = _opt(None, "use only the first N training images")
-    image_size: int | None = _opt(None, "image height = width (default: the model's, e.g. 64)")
-    channels: int | None = _opt(None, "image channels: 1 or 3 (default: the data set's)")
-    classes: int | None = _opt(None, "number of classes (default: the data set's)")
-    width: int | None = _opt(None, "base width of the network (default: the published one)")
-    epochs: int | None = _opt(None, "training epochs (default: published; --steps overrides)")
-    steps: int | None = _opt(None, "optimiser steps in total (overrides --epochs)")
-    batch_size: int | None = _opt(None, "batch size per process (default: the published one)")
-    lr: float | None = _opt(None, "learning rate (default: the published one)")
-    seed: int = _opt(0, "seed of weights, data order and noise")
-    out: str = _opt("", "run folder (default runs/<kind>-<model>-<variant>-s<seed>)")
-    device: str = _opt("auto", "auto, cpu, cuda or cuda:N")
-    precision: str = _opt("fp32", "fp32, bf16 or fp16 (autocast; fp16 needs CUDA)")
-    compile: bool = _opt(False, "wrap the networks in torch.compile")
-    deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)")
-    workers: int = _opt(0, "processes decoding image folders (0: this process)")
-    checkpoint_every: int = _opt(500, "steps between checkpoints (0: only at the end)")
-    sample_every: int = _opt(1000, "steps between sample grids (0: only at the end)")
-    log_every: int = _opt(10, "steps between metric lines")
-    n_samples: int = _opt(64, "images in each sample grid")
-    progress: bool = _opt(True, "show a progress bar")
+    model: str = _opt("", "architecture", "model")
+    variant: Variant = _opt("standard", "standard, or the bio-mimetic variant", "model")
+    usage: float | None = _opt(None, "fraction of weights the bio-mimetic layers keep "
+                               "(default: from --radius / --reduction)", "model", FRACTION_KEPT)
+    radius: float = _opt(0.4, "mouse connection radius (window2d_width) when --usage is unset",
+                         "model", POSITIVE)  # fmt: skip
+    reduction: float | None = _opt(None, "schizo param_reduction when --usage is unset "
+                                   "(default: the model's published one)", "model",
+                                   FRACTION_REMOVED)  # fmt: skip
+    width: int | None = _opt(None, "base width of the network (default: published)", "model",
+                             AT_LEAST_1)  # fmt: skip
+    data: str = _opt("digits", "digits (embedded), mnist, fashionmnist, cifar10 or an image "
+                     "folder", "data")  # fmt: skip
+    data_root: str = _opt("data", "folder holding torchvision data sets", "data")
+    download: bool = _opt(False, "download a torchvision data set into --data-root if missing",
+                          "data")  # fmt: skip
+    cache_dir: str = _opt("", "cache of decoded image folders (default ~/.cache/bionn)", "data")
+    skip_corrupt: bool = _opt(False, "skip unreadable images of a folder with a warning", "data")
+    limit: int | None = _opt(None, "use only the first N training images", "data", AT_LEAST_1)
+    image_size: int | None = _opt(None, "image height = width (default: the model's, e.g. 64)",
+                                  "data", AT_LEAST_1)  # fmt: skip
+    channels: Literal[1, 3] | None = _opt(None, "image channels (default: the data set's)",
+                                          "data")  # fmt: skip
+    classes: int | None = _opt(None, "number of classes (default: the data set's)", "data",
+                               AT_LEAST_1)  # fmt: skip
+    workers: int = _opt(0, "processes decoding image folders (0: this process)", "data",
+                        NON_NEGATIVE)  # fmt: skip
+    epochs: int | None = _opt(None, "training epochs (default: published; --steps overrides)",
+                              "training", AT_LEAST_1)  # fmt: skip
+    steps: int | None = _opt(None, "optimiser steps in total (overrides --epochs)", "training",
+                             AT_LEAST_1)  # fmt: skip
+    batch_size: int | None = _opt(None, "batch size per process (default: published)",
+                                  "training", AT_LEAST_1)  # fmt: skip
+    lr: float | None = _opt(None, "learning rate (default: published)", "training", POSITIVE)
+    seed: int = _opt(0, "seed of weights, data order and noise", "training", NON_NEGATIVE)
+    out: str = _opt("", "run folder (default runs/<kind>-<model>-<variant>-s<seed>)", "output")
+    checkpoint_every: int = _opt(500, "steps between checkpoints (0: only at the end)", "output",
+                                 NON_NEGATIVE)  # fmt: skip
+    sample_every: int = _opt(1000, "steps between sample grids (0: only at the end)", "output",
+                             NON_NEGATIVE)  # fmt: skip
+    log_every: int = _opt(10, "steps between metric lines", "output", AT_LEAST_1)
+    n_samples: int = _opt(64, "images in each sample grid", "output", AT_LEAST_1)
+    eval_every: int = _opt(0, "steps between scores of the run's metric on a fixed small sample "
+                           "(0: off); reports draw them as curves", "output", NON_NEGATIVE)
+    curve_samples: int = _opt(500, "images in the fixed sample scored every --eval-every steps",
+                               "output", Range(2))
+    keep: int = _opt(0, "milestone checkpoints kept besides last.pt, as checkpoints/step-N.pt "
+                     "(0: last.pt only)", "output", NON_NEGATIVE)  # fmt: skip
+    log: LogFormat = _opt("jsonl", "metrics.jsonl only, or also TensorBoard scalars and sample "
+                          "grids in <out>/tensorboard", "output")  # fmt: skip
+    progress: bool = _opt(True, "show progress bars", "output")
+    device: str = _opt("auto", "auto (CUDA if present), cpu, cuda or cuda:N", "runtime")
+    precision: Precision = _opt("fp32", "autocast precision (fp16 needs CUDA)", "runtime")
+    compile: bool = _opt(False, "wrap the networks in torch.compile", "runtime")
+    deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)",
+                               "runtime")  # fmt: skip
 
-    def validate(self) -> None:
-        """Fill the published defaults, then raise :class:`ConfigError` for bad values."""
+    def __post_init__(self) -> None:
+        errors = self.validate()
+        if errors:
+            raise ConfigError(errors)
+
+    def validate(self) -> list[str]:
+        """Return every problem of this config (empty when it can run); changes nothing."""
+        errors = [e for f in dataclasses.fields(self) if (e := _field_error(self, f))]
+        if errors:  # the rules below assume well-typed values
+            return errors
         if self.model not in self.MODELS:
-            raise ConfigError(
-                f"unknown {self.kind} model {self.model!r}; choose one of {sorted(self.MODELS)}"
-            )
+            return [f"--model must be one of {', '.join(self.MODELS)} for {self.kind}, "
+                    f"got {self.model!r}"]  # fmt: skip
         if self.variant not in self.MODELS[self.model]:
-            raise ConfigError(
-                f"unknown variant {self.variant!r} for {self.kind} model {self.model!r}; "
-                f"choose one of {list(self.MODELS[self.model])}"
-            )
-        for name, value in self.PUBLISHED[self.model].items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
-        if self.usage is not None and not (0.0 < self.usage <= 1.0):
-            raise ConfigError(f"--usage must be in (0, 1], got {self.usage}")
-        if self.reduction is not None and not (0.0 <= self.reduction < 1.0):
-            raise ConfigError(f"--reduction must be in [0, 1), got {self.reduction}")
-        if not self.radius > 0:
-            raise ConfigError(f"--radius must be > 0, got {self.radius}")
-        for name in ("image_size", "width", "epochs", "batch_size", "n_samples", "log_every",
-                     "steps", "limit"):  # fmt: skip
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-        for name in ("workers", "checkpoint_every", "sample_every"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
-        if self.classes is not None and self.classes < 1:
-            raise ConfigError(f"--classes must be >= 1, got {self.classes}")
-        if self.channels not in (None, 1, 3):
-            raise ConfigError(f"--channels must be 1 or 3, got {self.channels}")
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ConfigError(f"--precision must be fp32, bf16 or fp16, got {self.precision!r}")
-        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
-            raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"--lr must be > 0, got {self.lr}")
+            errors.append(f"--variant must be one of {', '.join(self.MODELS[self.model])} for "
+                          f"{self.kind} model {self.model!r}, got {self.variant!r}")  # fmt: skip
+        if not (self.device in ("auto", "cpu", "cuda") or _is_cuda_index(self.device)):
+            errors.append(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        return errors
+
+    @classmethod
+    def choices(cls, name: str) -> tuple[Any, ...] | None:
+        """The allowed values of field ``name`` for this kind (None: not a closed set)."""
+        if name == "variant":
+            return tuple(dict.fromkeys(v for vs in cls.MODELS.values() for v in vs))
+        base, _ = field_type(cls, name)
+        return typing.get_args(base) if typing.get_origin(base) is Literal else None
 
     def run_dir(self) -> Path:
         """Return the run folder: ``out`` or the default name."""
         return Path(self.out or f"runs/{self.kind}-{self.model}-{self.variant}-s{self.seed}")
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the resolved config with its kind, for JSON and checkpoints."""
+        """Return the config with its kind, for JSON and checkpoints."""
         return {"kind": self.kind, **dataclasses.asdict(self)}
 
 
-@dataclass
+def _is_cuda_index(device: str) -> bool:
+    prefix, _, index = device.partition(":")
+    return prefix == "cuda" and index.isdigit()
+
+
+def field_type(cls: type, name: str) -> tuple[Any, bool]:
+    """Return ``(type, optional)`` of a config field: ``int | None`` -> ``(int, True)``."""
+    hint = typing.get_type_hints(cls)[name]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return next(a for a in typing.get_args(hint) if a is not type(None)), True
+    return hint, False
+
+
+def _field_error(config: RunConfig, f: dataclasses.Field) -> str | None:
+    """The problem of one field's value (type, Literal choice or range), or None."""
+    value = getattr(config, f.name)
+    base, optional = field_type(type(config), f.name)
+    flag = "--" + f.name.replace("_", "-")
+    if value is None:
+        return None if optional else f"{flag} must be set"
+    if typing.get_origin(base) is Literal:
+        choices = typing.get_args(base)
+        if value in choices and type(value) is type(choices[0]):
+            return None
+        return f"{flag} must be one of {', '.join(map(str, choices))}, got {value!r}"
+    if type(value) is not base and not (base is float and type(value) is int):
+        return f"{flag} must be {base.__name__}, got {type(value).__name__} {value!r}"
+    check = f.metadata.get("check")
+    if check is not None and value not in check:
+        return f"{flag} must be {check}, got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
 class GANConfig(RunConfig):
     """DCGAN of the mouse paper (64x64, Adam 1e-4 / 0.5, batch 32) and its relatives."""
 
@@ -154,26 +247,20 @@ class GANConfig(RunConfig):
         "tutorial": {"image_size": 64, "width": 64, "epochs": 5, "batch_size": 128, "lr": 2e-4,
                      "label_noise": 0.0},
     }
-    model: str = _opt("dcgan", "dcgan (paper), cdcgan (class-conditional) or tutorial")
-    disc_width: int = _opt(64, "discriminator width of the first conv")
-    z_dim: int = _opt(100, "latent dimension")
-    beta1: float = _opt(0.5, "Adam beta1")
-    beta2: float = _opt(0.999, "Adam beta2")
-    label_noise: float | None = _opt(
-        None, "scale of the uniform noise on the discriminator targets (paper 0.05)"
+    model: Literal["dcgan", "cdcgan", "tutorial"] = _opt(
+        "dcgan", "dcgan (paper), cdcgan (class-conditional) or tutorial (PyTorch DCGAN)", "model"
     )
-    keras_mode: bool = _opt(
-        False, "as the original script: BN / spectral norm frozen and dropout off while training"
-    )
+    disc_width: int = _opt(64, "discriminator width of the first conv", "model", AT_LEAST_1)
+    z_dim: int = _opt(100, "latent dimension", "model", AT_LEAST_1)
+    beta1: float = _opt(0.5, "Adam beta1", "training", UNIT)
+    beta2: float = _opt(0.999, "Adam beta2", "training", UNIT)
+    label_noise: float | None = _opt(None, "scale of the uniform noise on the discriminator "
+                                     "targets (paper 0.05)", "training", NON_NEGATIVE)
+    keras_mode: bool = _opt(False, "as the original script: BN / spectral norm frozen and "
+                            "dropout off while training", "training")  # fmt: skip
 
-    def validate(self) -> None:
-        """Also check the GAN options."""
-        super().validate()
-        if self.disc_width < 1 or self.z_dim < 1 or (self.label_noise or 0) < 0:
-            raise ConfigError("--disc-width and --z-dim must be >= 1, --label-noise >= 0")
 
-
-@dataclass
+@dataclass(frozen=True)
 class DDIMConfig(RunConfig):
     """DDIM of the mouse paper (U-Net 64-512, Adam 2e-4, batch 64, EMA 0.999, 20 steps)."""
 
@@ -182,27 +269,18 @@ class DDIMConfig(RunConfig):
     PUBLISHED: ClassVar[dict[str, dict[str, Any]]] = {
         "unet": {"image_size": 64, "width": 64, "epochs": 1250, "batch_size": 64, "lr": 2e-4},
     }
-    model: str = _opt("unet", "unet (the paper's)")
-    levels: int = _opt(4, "U-Net levels; widths are width * (1, 2, 4, 8, ...)[:levels]")
-    block_depth: int = _opt(2, "residual blocks per level")
-    attention: bool = _opt(True, "self-attention at image_size / 4 (16x16 at 64x64)")
-    dropout: float = _opt(0.1, "dropout inside residual blocks")
-    ema: float = _opt(0.999, "EMA decay of the weights used for sampling")
-    sampling_steps: int = _opt(20, "DDIM steps for sample grids")
-    repetitions: int = _opt(5, "repetitions of the data set per epoch")
-
-    def validate(self) -> None:
-        """Also check the U-Net and diffusion options."""
-        super().validate()
-        if not 1 <= self.levels <= 6 or self.block_depth < 1:
-            raise ConfigError("--levels must be 1..6 and --block-depth >= 1")
-        if not (0.0 <= self.ema < 1.0) or not (0.0 <= self.dropout < 1.0):
-            raise ConfigError("--ema and --dropout must be in [0, 1)")
-        if self.sampling_steps < 1 or self.repetitions < 1:
-            raise ConfigError("--sampling-steps and --repetitions must be >= 1")
+    model: Literal["unet"] = _opt("unet", "unet (the paper's)", "model")
+    levels: int = _opt(4, "U-Net levels; widths are width * (1, 2, 4, 8, ...)[:levels]", "model",
+                       Range(1, 6))  # fmt: skip
+    block_depth: int = _opt(2, "residual blocks per level", "model", AT_LEAST_1)
+    attention: bool = _opt(True, "self-attention at image_size / 4 (16x16 at 64x64)", "model")
+    dropout: float = _opt(0.1, "dropout inside residual blocks", "model", UNIT)
+    ema: float = _opt(0.999, "EMA decay of the weights used for sampling", "training", UNIT)
+    repetitions: int = _opt(5, "repetitions of the data set per epoch", "training", AT_LEAST_1)
+    sampling_steps: int = _opt(20, "DDIM steps for sample grids", "output", AT_LEAST_1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClassifierConfig(RunConfig):
     """Classifiers of the schizophrenia paper and the mouse repository's tutorials."""
 
@@ -214,30 +292,28 @@ class ClassifierConfig(RunConfig):
         "mouse-mlp": ("standard", "mouse"),  # 784-1024-512-10, mouse middle layer
         "lenet": ("standard", "mouse"),  # CIFAR LeNet, mouse second conv
     }
+    _SMALL: ClassVar[dict[str, Any]] = {"augment": False}
     PUBLISHED: ClassVar[dict[str, dict[str, Any]]] = {
         "mlp": {"image_size": 28, "width": 512, "epochs": 50, "batch_size": 32, "lr": 1e-3,
-                "optimizer": "adam", "reduction": 0.5},
+                "optimizer": "adam", "reduction": 0.5, **_SMALL},
         "cnn": {"image_size": 32, "width": 32, "epochs": 100, "batch_size": 32, "lr": 1e-4,
-                "optimizer": "rmsprop", "reduction": 0.5},
+                "optimizer": "rmsprop", "reduction": 0.5, **_SMALL},
         "vgg16": {"image_size": 32, "width": 64, "epochs": 200, "batch_size": 200, "lr": 0.1,
-                  "optimizer": "sgd", "reduction": 0.6},
+                  "optimizer": "sgd", "reduction": 0.6, "augment": True},
         "mouse-mlp": {"image_size": 28, "width": 1024, "epochs": 10, "batch_size": 256,
-                      "lr": 0.01, "optimizer": "sgd"},
+                      "lr": 0.01, "optimizer": "sgd", **_SMALL},
         "lenet": {"image_size": 32, "width": 6, "epochs": 2, "batch_size": 4, "lr": 1e-3,
-                  "optimizer": "sgd"},
+                  "optimizer": "sgd", **_SMALL},
     }  # fmt: skip
-    model: str = _opt("mlp", "mlp, cnn, vgg16, mouse-mlp or lenet")
-    form: str = _opt("diagonal", "schizo form: diagonal, gaussian, random (convs: kernel, ...)")
-    optimizer: str | None = _opt(None, "adam, rmsprop or sgd (default: the published one)")
-    augment: bool | None = _opt(None, "random flips and shifts (default: on for vgg16)")
-
-    def validate(self) -> None:
-        """Also check the optimiser name."""
-        super().validate()
-        if self.augment is None:
-            self.augment = self.model == "vgg16"
-        if self.optimizer not in ("adam", "rmsprop", "sgd"):
-            raise ConfigError(f"--optimizer must be adam, rmsprop or sgd, got {self.optimizer!r}")
+    model: Literal["mlp", "cnn", "vgg16", "mouse-mlp", "lenet"] = _opt(
+        "mlp", "mlp / cnn / vgg16 (schizophrenia paper), mouse-mlp / lenet (mouse tutorials)",
+        "model")  # fmt: skip
+    form: Literal["diagonal", "gaussian", "random", "individual", "kernel"] = _opt(
+        "diagonal", "schizo window form (convs: individual, kernel or diagonal)", "model")
+    optimizer: Literal["adam", "rmsprop", "sgd"] | None = _opt(
+        None, "optimiser (default: the published one)", "training")
+    augment: bool | None = _opt(None, "random flips and shifts (default: on for vgg16)",
+                                "training")  # fmt: skip
 
 
 KINDS: dict[str, type[RunConfig]] = {c.kind: c for c in (GANConfig, DDIMConfig, ClassifierConfig)}
@@ -250,100 +326,43 @@ def config_class(kind: str) -> type[RunConfig]:
     return KINDS[kind]
 
 
-def _field_type(cls: type, name: str) -> tuple[type, bool]:
-    """Return ``(base type, optional)`` of a field from its annotation."""
-    hint = typing.get_type_hints(cls)[name]
-    args = typing.get_args(hint)
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        base = next(a for a in args if a is not type(None))
-        return base, True
-    return hint, False
-
-
-def _coerce(cls: type, name: str, value: Any) -> Any:
-    base, optional = _field_type(cls, name)
-    if value is None and optional:
-        return None
-    if base is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, base) or (base is int and isinstance(value, bool)):
-        raise ConfigError(f"{name} must be {base.__name__}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def config_from_dict(kind: str, values: dict[str, Any]) -> RunConfig:
-    """Build and validate the config of ``kind`` from a dict (a saved config or a JSON file)."""
+def _build(kind: str, values: dict[str, Any]) -> RunConfig:
     cls = config_class(kind)
     names = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in values.items() if k != "kind"}
     unknown = sorted(set(values) - names)
     if unknown:
         raise ConfigError(f"unknown {kind} config keys: {unknown}")
-    config = cls(**{k: _coerce(cls, k, v) for k, v in values.items()})
-    config.validate()
-    return config
+    return cls(**values)
 
 
-def make_config(kind: str, **overrides: Any) -> RunConfig:
-    """Return the config of ``kind`` with its published defaults and ``overrides`` (validated)."""
-    return config_from_dict(kind, overrides)
+def config_errors(kind: str, values: dict[str, Any]) -> list[str]:
+    """Return the problems of a config of ``kind`` built from ``values`` (empty: it is valid)."""
+    try:
+        _build(kind, values)
+    except ConfigError as error:
+        return error.errors
+    return []
 
 
-def _parse_bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+def config_from_dict(kind: str, values: dict[str, Any]) -> RunConfig:
+    """Build the config of ``kind`` from a dict (a saved config or a JSON file), as given.
+
+    Raises:
+        ConfigError: Unknown keys, wrong types or values out of range (all listed).
+
+    """
+    return _build(kind, values)
 
 
-def _parse_optional(base: type) -> Any:
-    def parse(text: str) -> Any:
-        return None if text.lower() == "none" else base(text)
-
-    parse.__name__ = base.__name__
-    return parse
-
-
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type[RunConfig]) -> None:
-    """One ``--option`` per field of ``cls``; defaults stay unset so given options are known."""
-    parser.add_argument("--config", metavar="JSON", help="JSON file of options (CLI wins)")
-    for f in dataclasses.fields(cls):
-        base, optional = _field_type(cls, f.name)
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "")
-        if "(default" not in help_text:  # some helps already say what the default means
-            help_text += f" (default: {f.default})"
-        if base is bool:
-            parser.add_argument(
-                flag, dest=f.name, nargs="?", const=True, type=_parse_bool,
-                default=argparse.SUPPRESS, metavar="BOOL", help=help_text,
-            )  # fmt: skip
-            parser.add_argument(
-                "--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
-                default=argparse.SUPPRESS, help=argparse.SUPPRESS,
-            )  # fmt: skip
-            continue
-        parse = _parse_optional(base) if optional else base
-        parser.add_argument(flag, dest=f.name, type=parse, default=argparse.SUPPRESS,
-                            metavar=f.name.upper(), help=help_text)  # fmt: skip
+def with_published(config: RunConfig) -> RunConfig:
+    """Return a copy of ``config`` with the options left at None set to the published values."""
+    published = config.PUBLISHED[config.model]
+    return dataclasses.replace(
+        config, **{k: v for k, v in published.items() if getattr(config, k) is None}
+    )
 
 
-def config_from_args(kind: str, args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
-    """Return the validated config from ``--config`` and the given options, and the given names."""
-    cls = config_class(kind)
-    values: dict[str, Any] = {}
-    config_file = getattr(args, "config", None)
-    if config_file:
-        try:
-            loaded = json.loads(Path(config_file).read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ConfigError(f"cannot read config file {config_file}: {error}") from error
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {config_file} must hold a JSON object")
-        values.update(loaded)
-    names = {f.name for f in dataclasses.fields(cls)}
-    given = {name for name in names if name in vars(args)}
-    values.update({name: getattr(args, name) for name in given})
-    return config_from_dict(kind, values), given | (set(values) - {"kind"})
+def make_config(kind: str, **options: Any) -> RunConfig:
+    """Return the config of ``kind`` with ``options`` and the published values of the rest."""
+    return with_published(config_from_dict(kind, options))

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from bionn.metrics.images import GREY_DATASETS
+from bionn.data import GREY_DATASETS, write_text
 
 __all__ = ["EvalSettings", "evaluate_run", "read_records", "run_radius"]
 
@@ -68,11 +67,10 @@ class EvalSettings:
 
 
 def read_records(run_dir: Path) -> list[dict[str, Any]]:
-    """Return the lines of a run's ``metrics.jsonl``."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """Return the lines of a run's ``metrics.jsonl`` (a torn last line dropped with a warning)."""
+    from bionn.experiments.train.outputs import read_jsonl
+
+    return read_jsonl(Path(run_dir) / "metrics.jsonl")
 
 
 def run_radius(model: torch.nn.Module) -> float | None:
@@ -98,7 +96,8 @@ def _classifier_scores(run_dir: Path) -> dict[str, Any]:
 
 
 def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[str, Any]:
-    from bionn.experiments import load_data, sample_images
+    from bionn.experiments import load_data
+    from bionn.experiments.sampling import SampledImages
     from bionn.metrics.evaluate import (
         default_cache_dir,
         make_extractor,
@@ -118,11 +117,12 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
     # a fixed random subset of the training images: the same reals for every run
     order = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))
     real = train.images[order[:settings.n_samples]]
-    key = {"dataset": config.data, "size": config.image_size} if config.data.lower() in (
+    key = {"dataset": config.data, "size": config.image_size,
+           "channels": int(train.images.shape[1])} if config.data.lower() in (
         GREY_DATASETS + ("cifar10",)) else None  # a user's folder may change: no cache
     stats = real_statistics(extractor, real, key=key, cache_dir=cache_dir,
                             kid_samples=settings.kid_samples)  # fmt: skip
-    fake = sample_images(loaded.model, settings.n_samples, seed=settings.sample_seed,
+    fake = SampledImages(loaded.model, settings.n_samples, seed=settings.sample_seed,
                          steps=getattr(config, "sampling_steps", 20))  # DDIM: the run's steps
     result = measure(extractor, name, stats, fake, kid_samples=settings.kid_samples)
     threshold = settings.threshold if settings.threshold is not None else DEFAULT_THRESHOLDS[metric]
@@ -172,7 +172,5 @@ def evaluate_run(run_dir: Path | str, settings: EvalSettings) -> dict[str, Any]:
         "weights": summary["usage"]["layers"][-1]["weights"],
         "active_weights": summary["usage"]["layers"][-1]["active"],
     })  # fmt: skip
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(scores, indent=2))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(scores, indent=2))
     return scores

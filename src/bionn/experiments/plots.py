@@ -6,16 +6,21 @@
 * :func:`plot_curves`: loss curves of several runs, coloured by group;
 * :func:`plot_classifier_sweep`: final train / test accuracy and loss against the reduction,
   and the test-loss curves that show over-fitting (Mizutani et al. 2022, Figs. 3-4);
-* :func:`plot_sample_grids`: sample grids side by side.
+* :func:`plot_sample_grids`: sample grids side by side;
+* :func:`plot_metric_curves`: the ``--eval-every`` metric against the step, one line (mean over
+  seeds) and band (lowest to highest seed) per variant, and where each flattened.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["plot_classifier_sweep", "plot_curves", "plot_points", "plot_sample_grids",
-           "plot_vs_usage"]  # fmt: skip
+if TYPE_CHECKING:
+    from bionn.experiments.curves import MetricCurve
+
+__all__ = ["plot_classifier_sweep", "plot_curves", "plot_metric_curves", "plot_points",
+           "plot_sample_grids", "plot_vs_usage"]  # fmt: skip
 
 _COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
             "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]  # fmt: skip
@@ -166,4 +171,30 @@ def plot_sample_grids(grids: dict[str, Path], path: Path) -> Path:
         ax.imshow(plt.imread(str(grid)), cmap="gray")
         ax.set_title(title, fontsize=9)
         ax.axis("off")
+    return _save(figure, path)
+
+
+def plot_metric_curves(curves: list[MetricCurve], path: Path) -> Path:
+    """Draw every curve on one plot and write it to ``path``.
+
+    Each curve: its mean line, a band from the lowest to the highest run, and a dotted vertical
+    line where the mean flattened (the step is also in the legend).
+    """
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(7, 4.2))
+    for i, curve in enumerate(curves):
+        colour = _COLOURS[i % 10]
+        flat = f"flat from {curve.flattened:,}" if curve.flattened is not None else "not flat yet"
+        ax.plot(curve.steps, curve.mean, color=colour, marker="o", markersize=3,
+                label=f"{curve.name} ({curve.runs} run{'s' * (curve.runs > 1)}, {flat})")
+        if curve.runs > 1:
+            ax.fill_between(curve.steps, curve.low, curve.high, color=colour, alpha=0.2)
+        if curve.flattened is not None:
+            ax.axvline(curve.flattened, color=colour, linestyle=":", linewidth=1.5)
+    better = "higher" if curves[0].higher_is_better else "lower"
+    ax.set(xlabel="training step", ylabel=f"{curves[0].metric} ({better} is better)")
+    if not curves[0].higher_is_better and min(min(c.low) for c in curves) > 0:
+        ax.set_yscale("log")  # distances fall by orders of magnitude early on
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(figure, path)

@@ -1,56 +1,38 @@
-r"""``bionn sweep``: a grid of usage (or radius / reduction) values times seeds, resumable.
+"""A grid of usage (or radius / reduction) values times seeds, resumable (``bionn sweep``).
 
 A sweep reproduces the papers' figures and can be split across processes or machines.
 
 The sweep folder holds ``sweep.json`` (the configuration), ``runs/<point>/`` (training runs) and
 ``results/<point>.json`` (one evaluated result per grid point, written atomically when the
 point is done). Running the same command again skips finished points and resumes interrupted
-runs; ``--shard i/n`` takes every n-th point starting at i, so n processes or machines sharing
+runs; ``shard=(i, n)`` takes every n-th point starting at i, so n processes or machines sharing
 the folder split the grid. A folder written by a different configuration is refused.
-``bionn report`` aggregates whatever results exist.
+:func:`~bionn.experiments.report.write_sweep_report` aggregates whatever results exist.
 
-Values: ``usage`` 1.0 and ``reduction`` 0 mean the standard (dense) variant, the papers'
-baseline; other values use the bio-mimetic variant with that option.
-
-Example:
-    bionn sweep classifier --data mnist --param reduction \
-        --values 0,0.167,0.333,0.5,0.6,0.7,0.8,0.85,0.9,0.925 --seeds 3 --out sweeps/schizo
-
+Values: ``usage`` 1 and ``reduction`` 0 mean the standard (dense) variant, the papers'
+baseline; other values use the bio-mimetic variant with that option. Every value is checked
+against the swept option's own range before anything is written or trained.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import logging
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bionn.experiments.config import ConfigError, RunConfig
 from bionn.experiments.evaluation import EvalSettings
-from bionn.experiments.study import (
-    StudyError,
-    add_study_arguments,
-    base_overrides,
-    bio_variant,
-    ensure_run,
-    eval_settings,
-    parse_seeds,
-)
+from bionn.experiments.results import RunScores
+from bionn.experiments.study import StudyError, bio_variant, ensure_run, progress_bar
 
-__all__ = ["add_arguments", "grid", "parse_shard", "run", "sweep"]
+__all__ = ["PARAMS", "grid", "parse_shard", "parse_values", "point_configs", "sweep"]
+
+logger = logging.getLogger(__name__)
 
 PARAMS = ("usage", "radius", "reduction")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``bionn sweep`` options."""
-    add_study_arguments(parser)
-    parser.add_argument("--param", choices=PARAMS, default="usage", help="what the grid varies")
-    parser.add_argument("--values", required=True,
-                        help="comma list, e.g. 0.2,0.35,0.5,1 (usage 1 / reduction 0: standard)")
-    parser.add_argument("--out", required=True, help="sweep folder (shared by all shards)")
-    parser.add_argument("--shard", default="0/1", help="i/n: run every n-th point from i")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -64,11 +46,59 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def parse_values(text: str) -> list[float]:
+    """``"0.2,0.35,1"`` -> [0.2, 0.35, 1.0], checked (numbers, at least one, no repeats)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as error:
+        raise StudyError(f"--values must be numbers separated by commas, got {text!r}") from error
+    if not values:
+        raise StudyError("--values is empty")
+    if len(set(values)) != len(values):
+        raise StudyError(f"--values repeats a value: {text!r}")
+    return values
+
+
 def _variant_options(kind: str, model: str | None, param: str, value: float) -> dict[str, Any]:
-    standard = (param == "usage" and value >= 1.0) or (param == "reduction" and value == 0.0)
+    standard = (param == "usage" and value == 1.0) or (param == "reduction" and value == 0.0)
     if standard:
         return {"variant": "standard"}
     return {"variant": bio_variant(kind, model), param: value}
+
+
+def point_configs(kind: str, overrides: dict[str, Any], param: str, values: list[float],
+                  seeds: list[int], out: Path) -> dict[tuple[float, int], RunConfig]:  # fmt: skip
+    """The config of every grid point; each value is checked by the swept option's own rules.
+
+    Raises:
+        StudyError: ``param`` is unknown or also given as a fixed option, or a value is out of
+            the option's range (the message names ``--values`` and the allowed values).
+
+    """
+    from bionn.experiments import make_config
+
+    if param not in PARAMS:
+        raise StudyError(f"--param must be one of {', '.join(PARAMS)}, got {param!r}")
+    if param in overrides:
+        raise StudyError(f"--{param} is the swept option: give its values with --values only")
+    bio = bio_variant(kind, overrides.get("model"))
+    if (param, bio) in (("radius", "schizo"), ("reduction", "mouse")):
+        raise StudyError(f"--param {param} does not apply to the {bio} variant of this model; "
+                         f"sweep usage or {'radius' if bio == 'mouse' else 'reduction'}")
+    configs = {}
+    for value, seed in grid(values, seeds):
+        options = _variant_options(kind, overrides.get("model"), param, value)
+        try:
+            configs[(value, seed)] = make_config(
+                kind, **overrides, **options, seed=seed,
+                out=str(out / "runs" / f"{param}-{value:g}-s{seed}"))
+        except ConfigError as error:
+            bad = [e for e in error.errors if e.startswith(f"--{param} ")]
+            if bad:
+                raise StudyError(f"--values: {value:g} is not a valid {param}: {bad[0]}. "
+                                 "Nothing was run.") from error  # fmt: skip
+            raise
+    return configs
 
 
 def grid(values: list[float], seeds: list[int]) -> list[tuple[float, int]]:
@@ -104,61 +134,50 @@ def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
 
 def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
           seeds: list[int], settings: EvalSettings, out: Path, shard: tuple[int, int] = (0, 1),
-          log: Any = print) -> int:  # fmt: skip
-    """Run this shard's unfinished points; returns how many it evaluated."""
-    from bionn.experiments import make_config
+          log: Callable[[str], None] | None = None) -> int:  # fmt: skip
+    """Run this shard's unfinished points; returns how many it evaluated.
+
+    Args:
+        kind: 'gan', 'ddim' or 'classifier'.
+        overrides: Training options shared by all points (``progress`` switches the overall
+            bar; the runs' own bars stay off).
+        param: The swept option: 'usage', 'radius' or 'reduction'.
+        values: Its values (usage 1 / reduction 0: the standard variant).
+        seeds: Runs per value.
+        settings: How generated images are scored.
+        out: The sweep folder (shared by all shards).
+        shard: ``(i, n)``: run every n-th point from i.
+        log: Called with one line per finished point (default: the ``bionn`` logger).
+
+    Raises:
+        StudyError: A bad value, shard or folder; nothing is written or trained then.
+
+    """
     from bionn.experiments.evaluation import evaluate_run
 
-    if param not in PARAMS:
-        raise StudyError(f"--param must be one of {PARAMS}, got {param!r}")
-    if not values:
-        raise StudyError("--values is empty")
-    spec = {"kind": kind, "param": param, "values": values, "seeds": seeds, "base": overrides,
+    log = log or logger.info
+    configs = point_configs(kind, {**overrides, "progress": False}, param, values, seeds, out)
+    base = {k: v for k, v in overrides.items() if k != "progress"}  # shards may differ in that
+    spec = {"kind": kind, "param": param, "values": values, "seeds": seeds, "base": base,
             "evaluation": {k: v for k, v in settings.__dict__.items()
                            if k not in ("device", "cache_dir")}}  # fmt: skip
-    configs = {
-        (value, seed): make_config(kind, **overrides, seed=seed,
-                                   **_variant_options(kind, overrides.get("model"), param, value),
-                                   out=str(out / "runs" / f"{param}-{value:g}-s{seed}"))
-        for value, seed in grid(values, seeds)
-    }  # every point checked before the folder is touched
     _claim_folder(out, spec)
     (out / "results").mkdir(exist_ok=True)
     index, count = shard
-    done = 0
-    for i, (value, seed) in enumerate(grid(values, seeds)):
-        result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"
-        if i % count != index or result_path.is_file():
-            continue
-        config = configs[(value, seed)]
-        ensure_run(config)
-        scores = {**evaluate_run(config.run_dir(), settings), "grid_value": value}
-        tmp = result_path.with_name(result_path.name + f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(scores, indent=2))
-        os.replace(tmp, result_path)
-        done += 1
-        log(f"{param} {value:g} seed {seed}: {scores['metric']} {scores['value']:.4g}")
-    return done
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the shard, then aggregate what is finished; 2 with a message on bad input."""
-    from bionn.experiments.report import write_sweep_report
-
-    try:
-        values = [float(v) for v in args.values.split(",") if v.strip()]
-    except ValueError:
-        print(f"bionn sweep: --values must be numbers separated by commas, got {args.values!r}",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    out = Path(args.out)
-    try:
-        done = sweep(args.kind, base_overrides(args), args.param, values,
-                     parse_seeds(args.seeds), eval_settings(args), out, parse_shard(args.shard))
-        report = write_sweep_report(out)
-    except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
-        print(f"bionn sweep: {error}", file=sys.stderr)
-        return 2
-    print(report.read_text())
-    print(f"{done} point(s) run by this shard; report written to {report.parent}")
-    return 0
+    todo = [(value, seed) for i, (value, seed) in enumerate(grid(values, seeds))
+            if i % count == index
+            and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()]  # fmt: skip
+    with progress_bar(len(todo), f"sweep {param}", overrides.get("progress", True)) as bar:
+        for value, seed in todo:
+            bar.set_postfix_str(f"{param} {value:g} seed {seed}")
+            config = configs[(value, seed)]
+            ensure_run(config)
+            scores = RunScores.from_dict(
+                {**evaluate_run(config.run_dir(), settings), "grid_value": value})
+            result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"
+            tmp = result_path.with_name(result_path.name + f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(scores.to_dict(), indent=2))
+            os.replace(tmp, result_path)
+            bar.update(1)
+            log(f"{param} {value:g} seed {seed}: {scores.metric} {scores.value:.4g}")
+    return len(todo)

@@ -17,13 +17,51 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from bionn.data import ImageSet, as_image_set, progress_bar
 from bionn.metrics.fid import DistanceResult, FeatureStats, ImageDistance, cached
 from bionn.metrics.images import to_float
 
-__all__ = ["METRICS", "default_cache_dir", "make_extractor", "measure", "real_statistics"]
+__all__ = [
+    "METRICS",
+    "check_sample_counts",
+    "default_cache_dir",
+    "make_extractor",
+    "measure",
+    "real_statistics",
+    "required_samples",
+]
 
 METRICS = ("fid", "paper", "proxy")
 PAPER_NAME = "FD-paper-inception"
+INCEPTION_FEATURES = 2048  # pool3 of both Inception networks
+
+
+def required_samples(metric: str) -> int:
+    """Images per set that ``metric`` needs: its feature size + 1 (a full-rank covariance)."""
+    if metric == "proxy":
+        from bionn.metrics.proxy import FEATURES
+
+        return FEATURES + 1
+    if metric in METRICS:
+        return INCEPTION_FEATURES + 1
+    raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+
+
+def check_sample_counts(metric: str, n_real: int, n_fake: int) -> None:
+    """Raise before any feature is computed (or the proxy trained) if a set is too small.
+
+    Raises:
+        ValueError: Naming the set, its count and the count ``metric`` needs.
+
+    """
+    needed = required_samples(metric)
+    for what, count in (("real", n_real), ("generated", n_fake)):
+        if count < needed:
+            raise ValueError(
+                f"the {what} set has {count} images; --metric {metric} needs at least {needed} "
+                f"per set for a full-rank covariance of its {needed - 1}-d features (FID is "
+                f"usually measured on 10,000-50,000 images; the papers used 51,200)"
+            )
 
 
 def default_cache_dir() -> Path:
@@ -33,8 +71,9 @@ def default_cache_dir() -> Path:
 
 def make_extractor(metric: str, *, weights: str | Path | None = None,
                    proxy_data: tuple[str, Tensor, Tensor] | None = None,
-                   cache_dir: Path | None = None,
-                   device: str = "cpu") -> tuple[Callable[[Tensor], Tensor], str]:  # fmt: skip
+                   cache_dir: Path | None = None, device: str = "cpu",
+                   progress: bool | None = None,
+                   ) -> tuple[Callable[[Tensor], Tensor], str]:  # fmt: skip
     """Build the feature extractor of ``metric`` and the name its results are reported under.
 
     Args:
@@ -43,6 +82,7 @@ def make_extractor(metric: str, *, weights: str | Path | None = None,
         proxy_data: ``(dataset name, uint8 train images, labels)`` for ``proxy``.
         cache_dir: Where the proxy classifier is cached.
         device: Device of the extractor.
+        progress: Progress bar while the proxy trains (None: when stderr is a terminal).
 
     Raises:
         ValueError: For an unknown metric or a proxy without a grey labelled data set.
@@ -66,40 +106,54 @@ def make_extractor(metric: str, *, weights: str | Path | None = None,
         if images.shape[1] != 1:
             raise ValueError(f"the proxy is for grey data sets; {name} has {images.shape[1]} "
                              f"channels (use --metric fid)")  # fmt: skip
-        return load_or_train_proxy(name, images, labels, cache_dir).to(device), proxy_name(name)
+        extractor = load_or_train_proxy(name, images, labels, cache_dir, progress=progress)
+        return extractor.to(device), proxy_name(name)
     raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
 
-def _feed(metric: ImageDistance, images: Tensor, real: bool, batch_size: int) -> None:
-    for batch in images.split(batch_size):
-        metric.update(to_float(batch), real=real)
+def _feed(metric: ImageDistance, images: Tensor | ImageSet, real: bool, batch_size: int,
+          progress: bool | None) -> None:  # fmt: skip
+    images = as_image_set(images)
+    what = "real" if real else "generated"
+    with progress_bar(desc=f"features of the {what} images", total=len(images),
+                      enabled=progress, unit="img") as bar:  # fmt: skip
+        for batch in images.batches(batch_size):
+            metric.update(to_float(batch), real=real)
+            bar.update(len(batch))
 
 
-def real_statistics(extractor: Callable[[Tensor], Tensor], images: Tensor, *, key: dict | None,
-                    cache_dir: Path | None, kid_samples: int = 1000,
-                    batch_size: int = 64) -> FeatureStats:  # fmt: skip
-    """Features statistics of real ``images``, cached under ``key`` (data set, size, extractor, n).
+def real_statistics(extractor: Callable[[Tensor], Tensor], images: Tensor | ImageSet, *,
+                    key: dict | None, cache_dir: Path | None, kid_samples: int = 1000,
+                    batch_size: int = 64,
+                    progress: bool | None = None) -> FeatureStats:  # fmt: skip
+    """Feature statistics of real ``images``, cached under ``key`` (data set, size, extractor, n).
 
-    ``key`` None (e.g. a folder the user may change) turns the cache off.
+    ``images`` is a uint8 tensor or any :class:`~bionn.data.ImageSet` (a folder read batch by
+    batch). ``key`` must name everything that changes the images (data set, split, size,
+    channels); ``key`` None (e.g. a folder the user may change) turns the cache off.
     """
     def compute() -> FeatureStats:
         metric = ImageDistance(extractor, kid_samples=kid_samples)
-        _feed(metric, images, True, batch_size)
+        _feed(metric, images, True, batch_size, progress)
         return metric.real
 
     if key is None:
         return compute()
     full_key = {**key, "extractor": getattr(extractor, "name", type(extractor).__name__),
-                "n": len(images), "shape": list(images.shape[1:]), "kid": kid_samples}  # fmt: skip
+                "n": len(images), "kid": kid_samples}  # fmt: skip
     return cached(cache_dir, full_key, compute)
 
 
 @torch.no_grad()
 def measure(extractor: Callable[[Tensor], Tensor], name: str, real: FeatureStats,
-            fake: Tensor, *, kid_samples: int = 1000, kid_subsets: int = 100,
-            batch_size: int = 64) -> DistanceResult:  # fmt: skip
-    """Distance (and KID) between real statistics and generated uint8 or float ``fake`` images."""
+            fake: Tensor | ImageSet, *, kid_samples: int = 1000, kid_subsets: int = 100,
+            batch_size: int = 64, progress: bool | None = None) -> DistanceResult:  # fmt: skip
+    """Distance (and KID) between real statistics and generated images.
+
+    ``fake`` is a uint8 or float tensor or any :class:`~bionn.data.ImageSet` (generated lazily
+    or read from a folder batch by batch).
+    """
     metric = ImageDistance(extractor, name=name, kid_samples=kid_samples, kid_subsets=kid_subsets)
     metric.set_real(real)
-    _feed(metric, fake, False, batch_size)
+    _feed(metric, fake, False, batch_size, progress)
     return metric.compute()

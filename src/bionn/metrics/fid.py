@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from bionn.data.files import save_torch
 from bionn.metrics.functional import frechet_distance, kernel_distance
 
 __all__ = ["DistanceResult", "FeatureStats", "ImageDistance", "cached"]
@@ -107,13 +107,10 @@ class FeatureStats:
 
     def save(self, path: Path, key: dict[str, object]) -> None:
         """Write the sums, kept features and ``key`` to ``path`` atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {"key": json.dumps(key, sort_keys=True), "n": self.n, "total": self.total,
                  "outer": self.outer, "kept": self.features, "keep": self.keep,
                  "image_shape": list(self.image_shape or ())}  # fmt: skip
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        torch.save(state, tmp)
-        os.replace(tmp, path)
+        save_torch(state, path)
 
     @classmethod
     def load(cls, path: Path, key: dict[str, object] | None = None) -> FeatureStats:

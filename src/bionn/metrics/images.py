@@ -1,24 +1,22 @@
-"""Image sets for the metrics: named grey data sets and folders of image files, as uint8 tensors.
+"""Image sets for the metrics: named grey data sets and folders of image files.
 
 Named sets: ``mnist`` and ``fashionmnist`` through torchvision (``--data-root``, never
 downloaded here) and ``digits``, scikit-learn's bundled 8x8 digits upscaled, which needs no
-download; all three through the training loader of :mod:`bionn.experiments.data`.
-Folders are read recursively (PNG, JPEG, BMP, WebP); every image must have
-the same size, since a distance between sets of different sizes means nothing.
+download; all three through the training loader (:func:`bionn.data.load_data`), so real images
+are exactly the training images. Folders are read lazily (:func:`bionn.data.open_folder`): any
+number of files, any mix of sizes and formats, each resized and centre-cropped to one size.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["GREY_DATASETS", "load_dataset", "load_folder", "to_float"]
+from bionn.data import GREY_DATASETS, FolderImages, load_data, open_folder
 
-GREY_DATASETS = ("mnist", "fashionmnist", "digits")
-_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+__all__ = ["GREY_DATASETS", "load_dataset", "load_folder", "to_float"]
 
 
 def to_float(images: Tensor) -> Tensor:
@@ -30,9 +28,6 @@ def load_dataset(name: str, root: Path | str = "data", train: bool = True,
                  size: int | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
     """Load a named grey data set as ``(uint8 images (n, 1, h, w), int64 labels)``.
 
-    The same loader as ``bionn train`` (:func:`bionn.experiments.data.load_data`), so real
-    images are exactly the training images.
-
     Args:
         name: One of :data:`GREY_DATASETS`.
         root: torchvision data root for mnist / fashionmnist (raw layout, no download).
@@ -43,8 +38,6 @@ def load_dataset(name: str, root: Path | str = "data", train: bool = True,
         ValueError: For an unknown name, or files missing under ``root`` (with a hint).
 
     """
-    from bionn.experiments.data import load_data
-
     key = name.lower().replace("-", "").replace("_", "")
     if key not in GREY_DATASETS:
         raise ValueError(f"unknown data set {name!r}; known: {', '.join(GREY_DATASETS)}")
@@ -52,30 +45,20 @@ def load_dataset(name: str, root: Path | str = "data", train: bool = True,
     return data.images, data.labels
 
 
-def load_folder(folder: Path | str, limit: int | None = None) -> Tensor:
-    """All images under ``folder`` (sorted, recursive) as uint8 ``(n, c, h, w)``.
+def load_folder(folder: Path | str, size: int | None = None, channels: int = 3,
+                limit: int | None = None) -> FolderImages:  # fmt: skip
+    """The images under ``folder`` (sorted, recursive), read lazily at ``size x size``.
 
-    Grey files give one channel, everything else RGB; a folder mixing both is read as RGB.
+    Args:
+        folder: The image folder.
+        size: Height and width of every image after resizing the shorter side and cropping the
+            centre (default: the shorter side of the first image).
+        channels: 3 (RGB) or 1 (grey).
+        limit: Use the first ``limit`` files only.
 
     Raises:
-        FileNotFoundError: If the folder is missing or holds no image.
-        ValueError: If the images differ in size.
+        bionn.data.DataError: (a ``ValueError``) missing folder, no images; reading a batch
+            raises it for an unreadable file, naming the file.
 
     """
-    from PIL import Image
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"image folder {folder} does not exist")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in _SUFFIXES)[:limit]
-    if not files:
-        raise FileNotFoundError(f"no images ({', '.join(sorted(_SUFFIXES))}) under {folder}")
-    opened = [Image.open(path) for path in files]
-    mode = "L" if all(image.mode in ("L", "1", "I;16") for image in opened) else "RGB"
-    arrays = [np.asarray(image.convert(mode)) for image in opened]
-    sizes = {a.shape[:2] for a in arrays}
-    if len(sizes) > 1:
-        raise ValueError(f"images under {folder} differ in size: {sorted(sizes)}; FID compares "
-                         f"sets of one size")  # fmt: skip
-    stacked = torch.from_numpy(np.stack(arrays))
-    return stacked.unsqueeze(1) if mode == "L" else stacked.permute(0, 3, 1, 2).contiguous()
+    return open_folder(folder, size, channels, limit)

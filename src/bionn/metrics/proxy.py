@@ -16,19 +16,22 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor, nn
 
+from bionn.data import progress_bar, save_torch
 from bionn.metrics.images import to_float
 
 __all__ = ["ProxyClassifier", "ProxyFeatures", "load_or_train_proxy", "proxy_name", "train_proxy"]
 
 INPUT_SIZE = 28  # every image is resized to this before the classifier
 FEATURES = 64  # small, so a few hundred samples give a full-rank covariance
+
+logger = logging.getLogger(__name__)
 
 
 def proxy_name(dataset: str) -> str:
@@ -81,8 +84,8 @@ class ProxyFeatures(nn.Module):
         return self.classifier.features(images) / self.scale
 
 
-def train_proxy(images: Tensor, labels: Tensor, steps: int = 400,
-                seed: int = 0) -> tuple[ProxyClassifier, float, float]:  # fmt: skip
+def train_proxy(images: Tensor, labels: Tensor, steps: int = 400, seed: int = 0,
+                progress: bool | None = None) -> tuple[ProxyClassifier, float, float]:  # fmt: skip
     """Train the classifier for ``steps`` batches of 128.
 
     Returns the classifier, its held-out accuracy and the standard deviation of its held-out
@@ -94,6 +97,7 @@ def train_proxy(images: Tensor, labels: Tensor, steps: int = 400,
 
     One tenth of the images (at most 2,000) is held out to measure accuracy, which the report
     shows: a proxy whose classifier cannot tell the classes apart measures little.
+    ``progress`` shows a bar (None: when stderr is a terminal).
     """
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(labels), generator=generator)
@@ -102,7 +106,8 @@ def train_proxy(images: Tensor, labels: Tensor, steps: int = 400,
     torch.manual_seed(seed)
     model = ProxyClassifier(int(labels.max()) + 1)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="training the proxy classifier", enabled=progress,
+                          unit="step"):  # fmt: skip
         batch = train[torch.randint(len(train), (128,), generator=generator)]
         loss = F.cross_entropy(model(to_float(images[batch])), labels[batch])
         optimiser.zero_grad()
@@ -123,7 +128,8 @@ def _fingerprint(images: Tensor, labels: Tensor) -> str:
 
 
 def load_or_train_proxy(dataset: str, images: Tensor, labels: Tensor,
-                        cache_dir: Path | str | None) -> ProxyFeatures:  # fmt: skip
+                        cache_dir: Path | str | None,
+                        progress: bool | None = None) -> ProxyFeatures:  # fmt: skip
     """Return the proxy extractor for ``dataset``, from the cache if trained on these images.
 
     Args:
@@ -131,6 +137,7 @@ def load_or_train_proxy(dataset: str, images: Tensor, labels: Tensor,
         images: Training images, uint8 ``(n, 1, h, w)``.
         labels: Their class labels.
         cache_dir: Folder for the trained weights (None: train every time).
+        progress: Progress bar while training (None: when stderr is a terminal).
 
     """
     path = None
@@ -141,11 +148,11 @@ def load_or_train_proxy(dataset: str, images: Tensor, labels: Tensor,
             model = ProxyClassifier(state["classes"])
             model.load_state_dict(state["model"])
             return ProxyFeatures(model, dataset, state["accuracy"], state["scale"])
-    model, accuracy, scale = train_proxy(images, labels)
+    logger.info("training the proxy classifier on %d %s images (once; cached in %s)",
+                len(labels), dataset, cache_dir)  # fmt: skip
+    model, accuracy, scale = train_proxy(images, labels, progress=progress)
+    logger.info("proxy classifier: held-out accuracy %.3f", accuracy)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        torch.save({"model": model.state_dict(), "accuracy": accuracy, "scale": scale,
-                    "classes": model.head.out_features}, tmp)  # fmt: skip
-        os.replace(tmp, path)
+        save_torch({"model": model.state_dict(), "accuracy": accuracy, "scale": scale,
+                    "classes": model.head.out_features}, path)  # fmt: skip
     return ProxyFeatures(model, dataset, accuracy, scale)

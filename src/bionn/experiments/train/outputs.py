@@ -1,10 +1,13 @@
-"""What a run leaves besides checkpoints: the metrics log and the summary with the usage report."""
+"""What a run leaves besides checkpoints: the metrics log and the summary with the usage report.
+
+The log is JSON lines (``metrics.jsonl``), and optionally TensorBoard event files beside it.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import platform
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,31 +15,101 @@ import torch
 from torch import nn
 
 import bionn
+from bionn.data import write_text
 from bionn.experiments.config import RunConfig
 from bionn.experiments.models import count_parameters, measured_part
+from bionn.experiments.train.resume import RunError
 
-__all__ = ["MetricsLog", "write_summary"]
+__all__ = ["MetricsLog", "read_jsonl", "write_summary"]
+
+logger = logging.getLogger(__name__)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file ([] if absent).
+
+    A last line that does not parse is what a process killed mid-write leaves: it is dropped
+    with a warning. A bad line before the last one is damage, not a torn write.
+
+    Raises:
+        RunError: A line other than the last does not parse (the message names it).
+
+    """
+    if not path.is_file():
+        return []
+    lines = [(number, line) for number, line in enumerate(path.read_text().splitlines(), 1)
+             if line.strip()]  # fmt: skip
+    records = []
+    for index, (number, line) in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            if index < len(lines) - 1:
+                raise RunError(f"{path} line {number} is not JSON ({error}); only a torn last "
+                               f"line is repaired automatically") from error  # fmt: skip
+            logger.warning("%s: dropping its torn last line %d (%r), left by a killed run",
+                           path, number, line[:80])  # fmt: skip
+    return records
 
 
 class MetricsLog:
     """``metrics.jsonl``: one JSON object per line, written by rank 0 only.
 
-    On resume, lines after the checkpoint's step (written by the killed process) are dropped.
+    On resume, lines after the checkpoint's step (written by the killed process) and a torn last
+    line are dropped. With ``tensorboard``, numeric values are also written as TensorBoard
+    scalars (and :meth:`add_images` sample grids) in that folder.
+
+    Args:
+        path: The JSON-lines file.
+        enabled: Write files (rank 0); other ranks only keep records.
+        resume_step: The checkpoint's step when resuming, else None.
+        tensorboard: Folder for TensorBoard event files (None: no TensorBoard).
+
+    Raises:
+        RunError: TensorBoard asked for but not installed.
+
     """
 
-    def __init__(self, path: Path, enabled: bool, resume_step: int | None) -> None:
+    def __init__(self, path: Path, enabled: bool, resume_step: int | None,
+                 tensorboard: Path | None = None) -> None:  # fmt: skip
         self.path, self.enabled, self.records = path, enabled, []
         if enabled and resume_step is not None and path.is_file():
-            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            self.records = [r for r in kept if r["step"] <= resume_step]
-            path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+            self.records = [r for r in read_jsonl(path) if r["step"] <= resume_step]
+            write_text(path, "".join(json.dumps(r) + "\n" for r in self.records))
+        self.board = None
+        if enabled and tensorboard is not None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as error:
+                raise RunError("--log tensorboard needs the tensorboard package: pip install "
+                               "tensorboard (or 'bionn[experiments]')") from error  # fmt: skip
+            # purge_step hides the events a killed run wrote after its last checkpoint
+            self.board = SummaryWriter(str(tensorboard), purge_step=resume_step)
 
     def write(self, record: dict[str, Any]) -> None:
         """Append ``record`` (and keep it for the summary)."""
         self.records.append(record)
-        if self.enabled:
-            with self.path.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
+        if not self.enabled:
+            return
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.board is not None:
+            for name, value in record.items():
+                if name not in ("step", "epoch") and isinstance(value, (int, float)) and not (
+                        isinstance(value, bool)):  # fmt: skip
+                    self.board.add_scalar(name, value, record["step"])
+
+    def add_images(self, name: str, images: torch.Tensor, step: int) -> None:
+        """Send uint8 (N, C, H, W) samples to TensorBoard as one grid (no-op without it)."""
+        if self.board is not None:
+            from torchvision.utils import make_grid
+
+            self.board.add_image(name, make_grid(images, nrow=8, padding=2), step)
+
+    def close(self) -> None:
+        """Flush and close the TensorBoard writer."""
+        if self.board is not None:
+            self.board.close()
 
 
 def write_summary(
@@ -46,13 +119,13 @@ def write_summary(
     records: list[dict[str, Any]],
     facts: dict[str, Any],
 ) -> dict[str, Any]:
-    """Print and save the usage report; return the summary dict (``facts`` first).
+    """Log and save the usage report; return the summary dict (``facts`` first).
 
     The usage report covers the part the papers report (generator, U-Net or classifier) with
     the positive / negative / zero counts of the effective weights, as the original printed.
     """
     report = bionn.usage_report(measured_part(model))
-    print(f"\nweight usage of the {config.kind} ({config.variant}):\n{report}", file=sys.stderr)
+    logger.info("\nweight usage of the %s (%s):\n%s", config.kind, config.variant, report)
     (run_dir / "usage.txt").write_text(str(report) + "\n")
     train_records = [r for r in records if "images_per_s" in r]
     epoch_records = [r for r in records if "train_loss" in r]

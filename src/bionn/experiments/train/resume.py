@@ -15,7 +15,7 @@ __all__ = ["RESUMABLE_OPTIONS", "RunError", "check_new_run_dir", "merge_resumed_
 # options a resumed run may change: they do not alter what the weights mean
 RESUMABLE_OPTIONS = frozenset({
     "steps", "epochs", "device", "workers", "checkpoint_every", "sample_every", "log_every",
-    "progress", "compile", "out", "n_samples", "data_root", "cache_dir", "download",
+    "progress", "compile", "out", "n_samples", "data_root", "cache_dir", "download", "keep", "log",
 })  # fmt: skip
 
 

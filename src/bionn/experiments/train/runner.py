@@ -22,20 +22,25 @@ from typing import Any
 import torch
 
 import bionn
+from bionn.data import clear_stale_temporaries
 from bionn.experiments import ddp
 from bionn.experiments.checkpoint import (
     LAST,
+    MODEL_FILE,
     get_rng_states,
     read_checkpoint,
     save_checkpoint,
+    save_model_file,
     set_rng_states,
 )
-from bionn.experiments.config import ConfigError, RunConfig
+from bionn.experiments.config import ConfigError, RunConfig, with_published
 from bionn.experiments.data import DataError, ImageData, load_data
 from bionn.experiments.models import build_model
+from bionn.experiments.plan import DataFacts, RunPlan, resolve
 from bionn.experiments.sampling import save_grid
 from bionn.experiments.train.base import Context, Trainer
 from bionn.experiments.train.outputs import MetricsLog, write_summary
+from bionn.experiments.train.periodic_eval import make_evaluator, sampling_model
 from bionn.experiments.train.resume import RunError, check_new_run_dir, merge_resumed_config
 
 __all__ = ["RunError", "RunResult", "run_training"]
@@ -51,6 +56,7 @@ class RunResult:
         metrics: The last logged metrics (per-epoch test metrics included for classifiers).
         checkpoint: The final checkpoint file.
         status: 'completed' or 'interrupted'.
+        plan: The resolved plan the run followed.
 
     """
 
@@ -59,6 +65,7 @@ class RunResult:
     metrics: dict[str, Any]
     checkpoint: Path
     status: str
+    plan: RunPlan
 
 
 def _trainer_class(kind: str) -> type[Trainer]:
@@ -87,11 +94,14 @@ class _Run:
         self.payload: dict[str, Any] | None = None
         run_dir = config.run_dir()
         if resume:
+            if place.main:  # what a killed writer left; nothing writes here before we start
+                clear_stale_temporaries(run_dir)
             self.payload = read_checkpoint(run_dir / "checkpoints" / LAST)
             config = merge_resumed_config(self.payload["config"], config, given)
         elif place.main:
             check_new_run_dir(run_dir)
-        self.config, self.run_dir = config, run_dir
+        # published values first: the data is loaded at the published image size
+        self.config, self.run_dir = with_published(config), run_dir
         self.interrupted = False
         self.started = time.perf_counter()
         self.time_before = float(self.payload.get("time_s", 0.0)) if self.payload else 0.0
@@ -109,8 +119,10 @@ class _Run:
         train = _load_split(config, train=True)
         assert train is not None
         test = _load_split(config, train=False) if config.kind == "classifier" else None
-        config.channels = int(train.images.shape[1])
-        config.classes = config.classes or max(train.classes, int(train.labels.max()) + 1)
+        facts = DataFacts(images=len(train), channels=int(train.images.shape[1]),
+                          classes=max(train.classes, int(train.labels.max()) + 1))  # fmt: skip
+        self.plan = resolve(config, facts)
+        self.config = config = self.plan.config
         torch.manual_seed(config.seed)  # weights do not depend on how the data was loaded
         model = build_model(config)
         torch.manual_seed(config.seed + 1000 * self.place.rank)  # noise differs per rank
@@ -124,6 +136,9 @@ class _Run:
                             f"process(es): fewer than --batch-size {batch}")  # fmt: skip
         self.batches_per_epoch = batches
         self.total = config.steps or (config.epochs or 1) * batches
+        self.evaluate = (make_evaluator(config, train, test, self.place.device,
+                                        config.curve_samples)
+                         if config.eval_every and self.place.main else None)  # fmt: skip
         return trainer
 
     def _restore(self, trainer: Trainer) -> int:
@@ -164,16 +179,17 @@ class _Run:
                 "trainer": trainer.extra_state(),
                 "time_s": self.time_before + time.perf_counter() - self.started,
             }
-            save_checkpoint(path, payload)
+            save_checkpoint(path, payload, keep=self.config.keep)
         return path
 
-    def _samples(self, trainer: Trainer, name: str) -> None:
+    def _samples(self, trainer: Trainer, name: str, step: int, log: MetricsLog) -> None:
         if not self.place.main:
             return
         images = trainer.samples()
         if images is not None:
             (self.run_dir / "samples").mkdir(exist_ok=True)
             save_grid(images, self.run_dir / "samples" / f"{name}.png")
+            log.add_images("samples", images, step)
 
     # -- loop -------------------------------------------------------------------------------
 
@@ -187,7 +203,9 @@ class _Run:
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None)
+        board = self.run_dir / "tensorboard" if config.log == "tensorboard" else None
+        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None,
+                         tensorboard=board)  # fmt: skip
         # signal handlers can only be set from the main thread (callers may use threads)
         signals = (signal.SIGINT, signal.SIGTERM)
         in_main = threading.current_thread() is threading.main_thread()
@@ -202,7 +220,11 @@ class _Run:
         checkpoint = self._checkpoint(trainer, step)
         status = "interrupted" if step < self.total else "completed"
         if status == "completed":
-            self._samples(trainer, "final")
+            self._samples(trainer, "final", step, log)
+            if main:  # the weights a sampler uses (DDIM: EMA), beside config.json
+                save_model_file(self.run_dir / MODEL_FILE, trainer.ema_state() or
+                                trainer.model.state_dict(), config.to_dict(), step)  # fmt: skip
+        log.close()
         summary = {}
         if main:
             facts = {"status": status, "steps": step, "total_steps": self.total,
@@ -212,7 +234,7 @@ class _Run:
             summary.update(trainer.finish(self.run_dir, log.records))
             (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         last = log.records[-1] if log.records else {}
-        return RunResult(self.run_dir, summary, last, checkpoint, status)
+        return RunResult(self.run_dir, summary, last, checkpoint, status, self.plan)
 
     def _loop(self, trainer: Trainer, step: int, log: MetricsLog) -> int:
         from tqdm import tqdm
@@ -248,8 +270,11 @@ class _Run:
                     epoch_metrics = trainer.end_of_epoch(epoch)
                     if epoch_metrics:
                         log.write({"step": step, "epoch": epoch, **epoch_metrics})
+                if self.evaluate and (step % config.eval_every == 0 or step == self.total):
+                    log.write({"step": step, "epoch": epoch,
+                               **self.evaluate(sampling_model(trainer))})  # fmt: skip
                 if config.sample_every and step % config.sample_every == 0:
-                    self._samples(trainer, f"step_{step:07d}")
+                    self._samples(trainer, f"step_{step:07d}", step, log)
                 stop = ddp.any_rank(self.interrupted, place)
                 if (config.checkpoint_every and step % config.checkpoint_every == 0) or stop:
                     self._checkpoint(trainer, step)
@@ -280,7 +305,6 @@ def run_training(config: RunConfig, *, resume: bool = False,
             input; nothing is written before the inputs are checked.
 
     """
-    config.validate()
     place = ddp.setup(config.device)
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:

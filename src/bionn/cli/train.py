@@ -2,11 +2,10 @@
 
 Examples:
     bionn train gan --variant mouse --data ~/data/afhq/cat --epochs 500
-    bionn train ddim --data digits --image-size 32 --width 32 --steps 2000
+    bionn train ddim --data digits --image-size 32 --width 32 --steps 2000 --no-attention
     bionn train classifier --model mlp --variant schizo --usage 0.2 --data mnist --download
     bionn train gan --out runs/gan-mouse-s0 --resume
     torchrun --nproc-per-node 2 -m bionn.cli train ddim --device cpu ...
-
 """
 
 from __future__ import annotations
@@ -14,21 +13,27 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bionn.experiments.config import KINDS, add_config_arguments, config_from_args
+from bionn.cli import command_parser
+from bionn.cli.options import add_config_arguments, config_from_args
+from bionn.experiments.config import KINDS
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["EXIT_INTERRUPTED", "add_arguments", "run"]
 
 EXIT_INTERRUPTED = 130
+
+_KIND_EXAMPLES = {
+    "gan": "bionn train gan --variant mouse --data ~/data/afhq/cat --epochs 500",
+    "ddim": "bionn train ddim --variant mouse --data digits --image-size 32 --steps 2000",
+    "classifier": "bionn train classifier --model mlp --variant schizo --usage 0.2 --data mnist",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One sub-parser per experiment kind, its options made from the config dataclass."""
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = __doc__.split("Examples:", 1)[1]
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, cls in KINDS.items():
-        sub = kinds.add_parser(kind, help=(cls.__doc__ or "").splitlines()[0],
-                               description=cls.__doc__)  # fmt: skip
+        doc = f"Example:\n    {_KIND_EXAMPLES[kind]}\n"
+        sub = command_parser(kinds, kind, (cls.__doc__ or "").splitlines()[0], doc)
         add_config_arguments(sub, cls)
         sub.add_argument("--resume", action="store_true",
                          help="continue the run in --out from its last checkpoint")  # fmt: skip

@@ -6,8 +6,9 @@ for ``--form 2d`` and a schizophrenia layer otherwise; the seed-style arguments
 ``mConv2d`` / ``mConvTranspose2d`` with the original code's meaning. (Saiga et al. 2025;
 Mizutani et al. 2022.)
 
-Example:
-    ``bionn mask --layer conv --in 256 --out 256 --usage 0.35 --out-file mask.png``
+Examples:
+    bionn mask --layer conv --in-channels 256 --out-channels 256 --usage 0.35 --out-file mask.png
+    bionn mask --layer linear --in-channels 512 --out-channels 512 --form diagonal --usage 0.2
 
 """
 
@@ -21,6 +22,7 @@ from bionn.layers import WindowedLayer
 
 __all__ = ["add_arguments", "build_layer", "run"]
 
+_FORMS = ("2d", "diagonal", "gaussian", "random", "individual", "kernel")
 _SEED_STYLE = ("param_reduction", "input2d_width", "output2d_width", "window2d_width")
 
 
@@ -32,17 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="conv",
         help="layer kind (default conv)",
     )
-    parser.add_argument(
-        "--in", dest="in_channels", type=int, required=True, help="input channels / features"
-    )
-    parser.add_argument(
-        "--out", dest="out_channels", type=int, required=True, help="output channels / features"
-    )
-    parser.add_argument(
-        "--form",
-        default="2d",
-        help="2d, diagonal, gaussian, random, individual or kernel (default 2d)",
-    )
+    parser.add_argument("--in-channels", type=int, required=True, metavar="N",
+                        help="input channels (features of a linear layer)")
+    parser.add_argument("--out-channels", type=int, required=True, metavar="N",
+                        help="output channels (features of a linear layer)")
+    parser.add_argument("--form", default="2d", choices=_FORMS,
+                        help="window form (default: 2d, the mouse form)")
     parser.add_argument("--kernel", type=int, default=3, help="conv kernel size (default 3)")
     clean = parser.add_argument_group("clean arguments")
     clean.add_argument("--usage", type=float, help="target fraction of weights kept")
