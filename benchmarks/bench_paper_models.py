@@ -125,9 +125,13 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     common = {"device": args.device, "size": size, "steps": args.steps, "warmup": args.warmup}
     jobs = []
     for kind in args.models:
-        for mode in args.modes:
-            for variant in ("standard", "mouse"):
-                batch = args.batch or (4 if args.quick else PUBLISHED_BATCH[kind])
+        batch = args.batch or (4 if args.quick else PUBLISHED_BATCH[kind])
+        for variant in ("standard", "mouse"):
+            if args.original:  # right before bionn's runs of the same model: same load
+                from original_side import original_job
+
+                jobs.append(original_job(kind, variant, args))
+            for mode in args.modes:
                 jobs.append({**common, "kind": kind, "variant": variant, "mode": mode,
                              "batch": batch, "options": options[kind] if args.quick else {}})
     if "ddim" in args.models and args.sampling:
@@ -140,15 +144,26 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _in_child(job: dict[str, Any], threads: int) -> dict[str, Any]:
+    if "scripts" in job:
+        from original_side import run_in_child
+
+        return run_in_child(job)
     command = [sys.executable, __file__, "--job", json.dumps(job), "--threads", str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
-        return {**job, "error": (done.stderr or done.stdout).strip().splitlines()[-1]}
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        return {**job, "error": lines[-1]}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _ratio(value: dict[str, Any], reference: dict[str, Any], key: str) -> str:
+    if key not in value or not reference.get(key):
+        return ""
+    return f"{value[key] / reference[key]:.2f}"
+
+
 def print_results(results: list[dict[str, Any]]) -> None:
-    """Table of images/s and peak memory, with mouse / standard and mode / fp32 ratios."""
+    """Table of images/s and peak memory, with ratios to fp32, the original and standard."""
     from timing import print_table
 
     index = {(r["kind"], r["variant"], r["mode"]): r for r in results}
@@ -156,18 +171,16 @@ def print_results(results: list[dict[str, Any]]) -> None:
     for r in results:
         key = (r["kind"], r["variant"], r["mode"])
         if "error" in r:
-            rows.append([*key, r["batch"], "error", "", "", "", r["error"][:60]])
+            rows.append([*key, r["batch"], "error", "", "", "", "", r["error"][:70]])
             continue
+        fp32 = index.get((r["kind"], r["variant"], "fp32"), {}) if r["mode"] != "original" else {}
+        original = index.get((r["kind"], r["variant"], "original"), {})
         standard = index.get((r["kind"], "standard", r["mode"]), {})
-        fp32 = index.get((r["kind"], r["variant"], "fp32"), {})
-        speed = (f"{r['images_per_s'] / fp32['images_per_s']:.2f}"
-                 if "images_per_s" in fp32 else "")  # fmt: skip
-        memory = (f"{r['peak_mb'] / standard['peak_mb']:.2f}"
-                  if standard.get("peak_mb") else "")  # fmt: skip
-        rows.append([*key, r["batch"], f"{r['images_per_s']:.2f}", f"{r['peak_mb']:.0f}", speed,
-                     memory, ""])  # fmt: skip
+        rows.append([*key, r["batch"], f"{r['images_per_s']:.2f}", f"{r['peak_mb']:.0f}",
+                     _ratio(r, fp32, "images_per_s"), _ratio(r, original, "images_per_s"),
+                     _ratio(r, standard, "peak_mb"), ""])  # fmt: skip
     print_table(["model", "variant", "mode", "batch", "images/s", "peak MB", "x fp32",
-                 "mem mouse/std", "note"], rows)  # fmt: skip
+                 "x original", "mem / standard", "note"], rows)  # fmt: skip
 
 
 def main() -> None:
@@ -184,7 +197,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--sampling", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="tiny models at 32x32: a smoke run")
+    parser.add_argument("--original", metavar="DIR",
+                        help="also time the original Keras scripts in DIR (original_side.py)")
     parser.add_argument("--job", help=argparse.SUPPRESS)
+    from original_side import add_arguments
+
+    add_arguments(parser)
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -200,7 +218,7 @@ def main() -> None:
     for job in _jobs(args):
         results.append(_in_child(job, args.threads))
         r = results[-1]
-        print(f"  {r['kind']} {r['variant']} {r['mode']}: "
+        print(f"  {r['kind']} {r['variant']} {r['mode']}: {r.get('error', '')}"
               f"{r.get('images_per_s', float('nan')):.2f} images/s", flush=True)
     print_results(results)
     print(json.dumps(results))

@@ -77,7 +77,10 @@ class RunConfig:
     out: str = _opt("", "run folder (default runs/<kind>-<model>-<variant>-s<seed>)")
     device: str = _opt("auto", "auto, cpu, cuda or cuda:N")
     precision: str = _opt("fp32", "fp32, bf16 or fp16 (autocast; fp16 needs CUDA)")
-    compile: bool = _opt(False, "wrap the networks in torch.compile")
+    compile: bool = _opt(
+        False, "wrap the networks in torch.compile (every model; for GPUs: on CPUs it compiles "
+        "for minutes and has not been measured faster than eager)",
+    )
     deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)")
     workers: int = _opt(0, "processes decoding image folders (0: this process)")
     checkpoint_every: int = _opt(500, "steps between checkpoints (0: only at the end)")
