@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -138,8 +139,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
         model.fit(data.repeat(), epochs=1, steps_per_epoch=job["warmup"] + job["steps"],
                   callbacks=[StepTimer()], verbose=0)  # fmt: skip
-        import resource
-
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - baseline
     median = statistics.median(times[job["warmup"]:])
     return {**job, "mode": "original", "batch": BATCH[kind], "images_per_s": BATCH[kind] / median,
