@@ -153,7 +153,9 @@ class RunConfig:
     progress: bool = _opt(True, "show progress bars", "output")
     device: str = _opt("auto", "auto (CUDA if present), cpu, cuda or cuda:N", "runtime")
     precision: Precision = _opt("fp32", "autocast precision (fp16 needs CUDA)", "runtime")
-    compile: bool = _opt(False, "wrap the networks in torch.compile", "runtime")
+    compile: bool = _opt(False, "wrap the networks in torch.compile (every model; for GPUs: on "
+                         "CPUs it compiles for minutes and was not measured faster than eager)",
+                         "runtime")  # fmt: skip
     deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)",
                                "runtime")  # fmt: skip
 

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from bionn.experiments.models._bio import Bio, BuildError
+from bionn.experiments.models._bio import Bio, BuildError, pow2_grid
 
 __all__ = ["DDIM", "UNet", "diffusion_schedule"]
 
@@ -42,17 +42,34 @@ def sinusoidal_embedding(variance: Tensor) -> Tensor:
     return torch.cat([torch.sin(angular), torch.cos(angular)], dim=1)
 
 
+class MaskDropout(nn.Dropout):
+    """``nn.Dropout`` that keeps a bool mask for backward on the CPU (a quarter of the memory).
+
+    PyTorch's CPU dropout draws a float noise tensor and saves it; this draws uniform numbers,
+    keeps ``u >= p`` as bool and scales by ``1 / (1 - p)``: the same distribution. Other devices
+    use the fused kernel of ``nn.Dropout``, which already keeps a bool mask.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` with each element zeroed with probability ``p`` (training mode), else ``x``."""
+        if not self.training or self.p == 0 or x.device.type != "cpu":
+            return super().forward(x)
+        keep = torch.rand_like(x, dtype=torch.float32) >= self.p
+        return x * keep * (1.0 / (1.0 - self.p))
+
+
 class ResidualBlock(nn.Module):
     """GroupNorm -> conv3x3 -> GroupNorm -> swish -> dropout -> conv3x3, plus the skip."""
 
     def __init__(self, c_in: int, c_out: int, dropout: float, bio: Bio, mouse: bool) -> None:
         super().__init__()
         self.skip = nn.Identity() if c_in == c_out else nn.Conv2d(c_in, c_out, 1)
+        grids = (pow2_grid(c_out), pow2_grid(c_out))  # the original: both from the OUTPUT width
         self.norm1 = nn.GroupNorm(8, c_in)
-        self.conv1 = bio.conv(c_in, c_out, 3, padding=1, bio=mouse)
+        self.conv1 = bio.conv(c_in, c_out, 3, padding=1, grids=grids, bio=mouse)
         self.norm2 = nn.GroupNorm(8, c_out)
-        self.dropout = nn.Dropout(dropout)
-        self.conv2 = bio.conv(c_out, c_out, 3, padding=1, bio=mouse)
+        self.dropout = MaskDropout(dropout)
+        self.conv2 = bio.conv(c_out, c_out, 3, padding=1, grids=grids, bio=mouse)
 
     def forward(self, x: Tensor) -> Tensor:
         """Return the block's output."""
@@ -62,7 +79,10 @@ class ResidualBlock(nn.Module):
 
 
 class Attention(nn.Module):
-    """Single-head self-attention over the pixels, with a residual connection."""
+    """Single-head self-attention over the pixels; the residual adds the NORMALISED input.
+
+    As in the original, which reassigns ``inputs = self.norm(inputs)`` before the residual.
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -71,9 +91,10 @@ class Attention(nn.Module):
         self.proj = nn.Conv2d(channels, channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x`` plus attention over its pixels."""
+        """``GroupNorm(x)`` plus attention over its pixels (the original's residual)."""
         n, c, h, w = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(n, 3, c, h * w).transpose(-1, -2).unbind(1)
+        x = self.norm(x)
+        q, k, v = self.qkv(x).reshape(n, 3, c, h * w).transpose(-1, -2).unbind(1)
         out = F.scaled_dot_product_attention(q, k, v).transpose(-1, -2).reshape(n, c, h, w)
         return x + self.proj(out)
 
@@ -174,7 +195,8 @@ class DDIM(nn.Module):
 
         ``network`` replaces the U-Net's call (its compiled or DDP-wrapped form).
         """
-        pred_noise = (network or self.network)(noisy, noise_rates**2)
+        network = self.network if network is None else network  # no bool() of a wrapper
+        pred_noise = network(noisy, noise_rates**2)
         pred_images = (noisy - noise_rates * pred_noise) / signal_rates
         return pred_noise, pred_images
 
@@ -193,7 +215,8 @@ class DDIM(nn.Module):
         """``n`` images in [0, 1] by deterministic DDIM with ``steps`` steps (eval mode)."""
         device = self.mean.device
         shape = (n, self.channels, self.image_size, self.image_size)
-        noisy = torch.randn(shape, generator=generator).to(device)
+        noisy = torch.randn(shape, generator=generator)
+        noisy = noisy.to(device, memory_format=torch.channels_last)
         pred_images = noisy
         for step in range(steps):
             times = torch.full((n, 1, 1, 1), 1.0 - step / steps, device=device)

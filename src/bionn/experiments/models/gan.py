@@ -142,6 +142,8 @@ class GAN(nn.Module):
     Attributes:
         paper_targets: Paper's targets (generated = 1, real = 0) instead of the tutorial's.
         tanh: Generator output in [-1, 1] (tutorial) instead of [0, 1].
+        reuse_fake: The generator step scores the discriminator step's batch again (PyTorch's
+            tutorial) instead of drawing fresh latents (the paper's Keras script).
 
     """
 
@@ -160,6 +162,7 @@ class GAN(nn.Module):
             self.apply(_tutorial_init)
         self.z_dim, self.classes = z_dim, classes
         self.paper_targets, self.tanh = style == "paper", style == "tutorial"
+        self.reuse_fake = style == "tutorial"
 
     def latent(self, n: int, generator: torch.Generator | None = None,
                device: torch.device | str | None = None) -> Tensor:  # fmt: skip

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from bionn.experiments.config import DDIMConfig
 from bionn.experiments.data import ImageData
@@ -17,23 +16,28 @@ __all__ = ["EMA", "DDIMTrainer"]
 
 
 class EMA:
-    """Exponential moving average of a model's floating-point parameters.
+    """Exponential moving average of a model's parameters (``torch.optim.swa_utils``).
 
-    Buffers are copied, not averaged: the windows are bool (averaging would be meaningless) and
-    the normalisation buffers are constants.
+    Every update is ``ema = decay * ema + (1 - decay) * weights``, from the first step on, as
+    in the original (its EMA network starts as a copy of the initial weights). Buffers are
+    copied, not averaged: the windows are bool and the normalisation buffers are constants.
+
+    Attributes:
+        module: The averaged copy of the model (eval mode, no gradients).
+
     """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
-        self.module = copy.deepcopy(model).eval().requires_grad_(False)
-        self.decay = decay
+        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+        self.averaged.requires_grad_(False).eval()
+        self.averaged.update_parameters(model)  # the copy counts as the first average
+        self.module = self.averaged.module
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """``ema = decay * ema + (1 - decay) * weights``; buffers copied."""
-        ema_params = list(self.module.parameters())
-        params = [p.detach() for p in model.parameters()]
-        torch._foreach_lerp_(ema_params, params, 1.0 - self.decay)
-        for ema_buffer, buffer in zip(self.module.buffers(), model.buffers(), strict=False):
+        """Average the parameters of ``model`` in; copy its buffers."""
+        self.averaged.update_parameters(model)
+        for ema_buffer, buffer in zip(self.module.buffers(), model.buffers(), strict=True):
             ema_buffer.copy_(buffer)
 
 
@@ -47,13 +51,17 @@ class DDIMTrainer(Trainer):
         self.ddim: DDIM = model
         self.repetitions = self.config.repetitions
         model.set_normalisation(data.images)
-        self.optimizers = {"network": torch.optim.Adam(model.network.parameters(), self.config.lr)}
+        model.to(memory_format=torch.channels_last)  # oneDNN / cuDNN's fast layout
+        # fused: one kernel for all tensors (CPU and CUDA), the same update as the loop
+        self.optimizers = {"network": torch.optim.Adam(model.network.parameters(), self.config.lr,
+                                                       fused=True)}  # fmt: skip
         self.network = ctx.fast(model.network)
         self.ema = EMA(model, self.config.ema)
         model.train()
 
     def train_step(self, images: Tensor, labels: Tensor) -> dict[str, float]:
         """One noise-prediction step, then the EMA update."""
+        images = images.contiguous(memory_format=torch.channels_last)
         with self.ctx.autocast():
             loss = self.ddim.loss(images, self.network)
         self.ctx.step(loss, "network", self.optimizers["network"])
