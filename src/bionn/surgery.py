@@ -15,6 +15,7 @@ meaning:
   calling its forward, so a window there would silently do nothing; layers under
   ``spectral_norm`` or another parametrization (their class is a generated subclass) would lose
   it;
+- weight layers with no windowed version (``nn.Conv1d``, ``nn.Conv3d`` ...);
 - uninitialised lazy layers (their shape is unknown until the first forward);
 - TorchScript modules (``torch.jit.script`` / ``trace``), whose compiled code calls its layers;
 - layers that are already windowed;
@@ -44,6 +45,8 @@ from bionn.selection import LayerChange, LayerRules, Selector, format_changes
 
 __all__ = ["ConversionReport", "Policy", "ReplaceFn", "replace_layers"]
 
+_WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
+                  nn.ConvTranspose2d, nn.ConvTranspose3d)  # fmt: skip
 ReplaceFn = Callable[[nn.Module, str], nn.Module]
 Policy = Mapping[type[nn.Module], ReplaceFn]
 
@@ -113,7 +116,7 @@ def replace_layers(
         for name, module in layers
         if reasons[name]
     ]
-    skipped += _scripted_parts(model)
+    skipped += _unsupported_layers(model, policy) + _scripted_parts(model)
     for change in skipped:
         if change.name in tied or change.name in differing:
             warnings.warn(f"{caller}: left {change.name!r} plain: {change.note}", stacklevel=3)
@@ -234,6 +237,18 @@ def _adopt_parameters(layers: list[tuple[str, nn.Module]], new_by_id: dict[int, 
         if "window" in new._buffers:
             window = windows.setdefault(id(module.weight), new.window)
             new.window = window
+
+
+def _unsupported_layers(model: nn.Module, policy: Policy) -> list[LayerChange]:
+    """The weight layers of a type the policy has no entry for (``nn.Conv3d`` ...)."""
+    supported = ", ".join(f"nn.{t.__name__}" for t in policy)
+    unsupported = []
+    for name, module in model.named_modules():
+        if isinstance(module, _WEIGHT_LAYERS) and not isinstance(module, tuple(policy)):
+            base = next(t for t in _WEIGHT_LAYERS if isinstance(module, t))
+            note = f"no windowed nn.{base.__name__} (supported: {supported})"
+            unsupported.append(LayerChange(name or "(model)", type(module).__name__, "", note))
+    return unsupported
 
 
 def _scripted_parts(model: nn.Module) -> list[LayerChange]:
