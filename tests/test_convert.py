@@ -430,3 +430,36 @@ def test_model_built_on_meta_converts_and_rebuilds_windows_after_to_empty() -> N
     for index in (2, 4, 8):
         assert torch.equal(model[index].window, reference[index].window)
     assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
+
+
+def coverage_benchmark():
+    """benchmarks/bench_convert_coverage.py as a module: the slow test runs a subset of it."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_convert_coverage.py"
+    spec = importlib.util.spec_from_file_location("bench_convert_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    "resnet18", "lraspp_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "raft_small", "swin_t", "timm/convnext_atto", "timm/vit_tiny_patch16_224",
+])  # fmt: skip
+def test_coverage_subset_converts_forwards_and_round_trips(name: str, tmp_path) -> None:
+    torch.set_num_threads(1)
+    bench = coverage_benchmark()
+    if name.startswith("timm/"):
+        pytest.importorskip("timm")
+        cases = bench.timm_cases([name.removeprefix("timm/")])
+    else:
+        cases = bench.torchvision_cases([name])
+    for converter in bench.CONVERTERS:
+        result = bench.try_case(cases[0], converter, str(tmp_path))
+        assert result.error == ""
+        assert result.replaced > 0 and result.forward_equal and result.exact
+        assert result.ratio < 0.8  # the windowed layers hold most weights
+        assert all(note for _, note in result.skipped)  # every layer left plain says why
