@@ -125,8 +125,8 @@ class LayerRules:
 
 
 def matches(name: str, pattern: str) -> bool:
-    """``fnmatch``, or ``name`` lies inside the module that ``pattern`` names."""
-    return fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + ".")
+    """``fnmatch``, or ``name`` lies inside what ``pattern`` names (``a.b``, ``a/b``)."""
+    return fnmatch.fnmatchcase(name, pattern) or name.startswith((pattern + ".", pattern + "/"))
 
 
 def _split(

@@ -13,10 +13,12 @@ lists form and usage per layer.
 from bionn.keras._windowed import WindowedKerasLayer
 from bionn.keras.conv import MouseConv2D, SchizoConv2D, SzConv2D, mConv2D
 from bionn.keras.conv_transpose import MouseConv2DTranspose, mConv2DTranspose
+from bionn.keras.convert import KerasConversion, mousify, schizofy
 from bionn.keras.dense import MouseDense, SchizoDense, SzDense, mDense
 from bionn.keras.summary import window_summary
 
 __all__ = [
+    "KerasConversion",
     "MouseConv2D",
     "MouseConv2DTranspose",
     "MouseDense",
@@ -28,5 +30,7 @@ __all__ = [
     "mConv2D",
     "mConv2DTranspose",
     "mDense",
+    "mousify",
+    "schizofy",
     "window_summary",
 ]
