@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast demo lint bench clean
+.PHONY: install test test-fast test-keras-without-torch demo lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH_PINS)
-	$(BIN)/pip install -q -e ".[dev,keras,keras-backends,experiments,fid]"
+	$(BIN)/pip install -q -e ".[dev,torch,keras,keras-backends,experiments,fid]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +27,12 @@ test: $(STAMP)
 	for backend in $(KERAS_BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -m keras tests/keras || exit 1; \
 	done
+	$(MAKE) test-keras-without-torch
+
+# A fresh venv with bionn[keras] and JAX from the package index, no torch: the original Keras
+# README example must run there (a minute or two; the venv is deleted afterwards).
+test-keras-without-torch:
+	PYTHON=$(PYTHON) .ci/keras_without_torch.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

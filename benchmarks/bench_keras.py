@@ -1,10 +1,10 @@
-"""Training-step time of ``bionn.keras.mConv2D`` against ``keras.layers.Conv2D``, per backend.
+"""Training-step time of windowed Keras layers against the plain Keras layer, per backend.
 
 One step is ``model.train_on_batch`` (forward, backward, plain SGD update) of a one-layer model,
-so each backend runs its own compiled path (tf.function, jax.jit, torch eager). The two models
-have the same shape; their steps are timed in turns (median of repeats). Every installed backend
-(torch, tensorflow, jax) runs in its own process, since Keras fixes the backend at import.
-Target: mConv2D / Conv2D <= 1.05.
+so each backend runs its own compiled path (tf.function, jax.jit, torch eager). Each windowed
+model and its plain twin have the same shape; their steps are timed in turns (median of
+repeats) and printed as a ratio. Every installed backend (torch, tensorflow, jax) runs in its
+own process, since Keras fixes the backend at import. Target: windowed / plain <= 1.05.
 
     .venv/bin/python benchmarks/bench_keras.py [--repeats 30] [--backends torch,jax]
 """
@@ -17,46 +17,50 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from timing import interleaved_medians, print_table
 
-# (name, batch, height/width, in channels, filters, kernel, strides): a mid-size conv, and the
-# seed's DCGAN layer, whose kernel (13 M weights) is large next to its 4x4 input.
-SHAPES = [
-    ("64->64 3x3 @32x32, b16", 16, 32, 64, 64, 3, 1),
-    ("1024->512 5x5/2 @4x4, b16", 16, 4, 1024, 512, 5, 2),
-]
 
+def _cases() -> list[tuple[str, tuple[int, ...], Any, Any]]:
+    """(name, input shape with batch, plain layer, windowed layer): made in the worker."""
+    import keras
 
-def _step(model: Any, x: Any, y: Any) -> Callable[[], object]:
-    return lambda: model.train_on_batch(x, y)
+    import bionn.keras as mouse
+
+    same = {"padding": "same"}
+    return [
+        ("Dense 1024->1024, b256", (256, 1024), keras.layers.Dense(1024),
+         mouse.MouseDense(1024, usage=0.35)),
+        ("Conv2D 64->64 3x3 @32x32, b16", (16, 32, 32, 64), keras.layers.Conv2D(64, 3, **same),
+         mouse.mConv2D(64, 3, form="2d", input2d_width=8, output2d_width=8, window2d_width=0.5,
+                       **same)),
+        # The seed's DCGAN layer: a large kernel (13 M weights) next to its 4x4 input.
+        ("Conv2D 1024->512 5x5/2 @4x4, b16", (16, 4, 4, 1024),
+         keras.layers.Conv2D(512, 5, strides=2, **same),
+         mouse.mConv2D(512, 5, strides=2, form="2d", input2d_width=32, output2d_width=32,
+                       window2d_width=0.5, **same)),
+        ("Conv2DTranspose 128->64 4x4/2 @16x16, b16", (16, 16, 16, 128),
+         keras.layers.Conv2DTranspose(64, 4, strides=2, **same),
+         mouse.SchizoConv2DTranspose(64, 4, strides=2, usage=0.5, **same)),
+    ]  # fmt: skip
 
 
 def _worker(repeats: int) -> None:
     import keras
     import numpy as np
 
-    import bionn.keras as mouse
-
     rng = np.random.default_rng(0)
-    for name, batch, size, channels, filters, kernel, strides in SHAPES:
-        conv_args = {"kernel_size": kernel, "strides": strides, "padding": "same"}
-        x = rng.standard_normal((batch, size, size, channels)).astype("float32")
-        models = {}
-        for label, layer in (
-            ("Conv2D", keras.layers.Conv2D(filters, **conv_args)),
-            ("mConv2D", mouse.mConv2D(filters, form="2d", input2d_width=32 if channels > 64 else 8,
-                                      output2d_width=32 if filters > 64 else 8,
-                                      window2d_width=0.5, **conv_args)),
-        ):  # fmt: skip
-            model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    for name, shape, plain, windowed in _cases():
+        x = rng.standard_normal(shape).astype("float32")
+        steps = {}
+        for label, layer in (("plain", plain), ("windowed", windowed)):
+            model = keras.Sequential([keras.Input(shape[1:]), layer])
             model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse")
-            y = np.zeros((batch, *model.output_shape[1:]), "float32")
-            models[label] = _step(model, x, y)
-        times = interleaved_medians(models, repeats, warmup=3)
-        print(json.dumps({"shape": name, **times}), flush=True)
+            y = np.zeros((shape[0], *model.output_shape[1:]), "float32")
+            steps[label] = lambda model=model, x=x, y=y: model.train_on_batch(x, y)
+        times = interleaved_medians(steps, repeats, warmup=3)
+        print(json.dumps({"shape": name, "layer": type(windowed).__name__, **times}), flush=True)
 
 
 def _installed_backends() -> list[str]:
@@ -80,11 +84,11 @@ def main() -> None:
         for line in out.splitlines():
             if line.startswith("{"):
                 result = json.loads(line)
-                plain, masked = result["Conv2D"], result["mConv2D"]
-                rows.append([backend, result["shape"], f"{plain * 1e3:.2f}", f"{masked * 1e3:.2f}",
-                             f"{masked / plain:.3f}"])  # fmt: skip
+                plain, masked = result["plain"], result["windowed"]
+                rows.append([backend, result["shape"], result["layer"], f"{plain * 1e3:.2f}",
+                             f"{masked * 1e3:.2f}", f"{masked / plain:.3f}"])  # fmt: skip
     print(f"train_on_batch step, median of {args.repeats} (ms); target ratio <= 1.05")
-    print_table(["backend", "shape", "Conv2D", "mConv2D", "ratio"], rows)
+    print_table(["backend", "shape", "windowed layer", "plain ms", "windowed ms", "ratio"], rows)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Memory of windowed layers against the plain torch layer.
 
-Question: does the window cost parameters or optimiser state? Target (issue 2): parameter bytes
-and Adam state bytes exactly 1.00x the plain layer's (the seed's PyTorch file doubled the
-parameters). Also listed: the window buffer, the float copy of a bool window kept for the
-multiply, and the saved ``state_dict`` size, each after one Adam step.
+Question: what does the window cost in memory? Target (issue 9): the training state of
+MouseLinear(4096, 4096) (weight, gradient, Adam state and window) <= 1.07x the plain layer's;
+parameters and Adam state exactly 1.00x (the seed's PyTorch file doubled the parameters). The
+window is one bool buffer: no float copy of it is kept. Also listed: the saved ``state_dict``.
+Each measured after one Adam step; the plain layer is measured in the same run.
 
 Run: ``.venv/bin/python benchmarks/bench_memory.py``
 """
@@ -18,27 +19,32 @@ from torch import nn
 import bionn
 from timing import print_table
 
+TARGET = 1.07  # training state ratio
+
 
 def tensor_bytes(tensors) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def measure(layer: nn.Module, x: torch.Tensor) -> dict[str, int]:
-    """Bytes of parameters, Adam state, buffers, kept caches and the saved state_dict."""
+    """Bytes of parameters, gradients, Adam state, buffers, their total, and the state_dict."""
     optimizer = torch.optim.Adam(layer.parameters())
     layer(x).square().mean().backward()
     optimizer.step()
     state = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
-    caches = [getattr(layer, name, None) for name in ("_window_cache", "_eval_cache")]
+    items = {
+        "parameters": tensor_bytes(layer.parameters()),
+        "gradients": tensor_bytes(p.grad for p in layer.parameters() if p.grad is not None),
+        "adam state": tensor_bytes(state),
+        "buffers (window)": tensor_bytes(layer.buffers()),
+        # anything else the layer holds as a tensor attribute (a cache would show here)
+        "other tensors": tensor_bytes(v for v in vars(layer).values() if torch.is_tensor(v)),
+    }
+    items["training state"] = sum(items.values())
     buffer = io.BytesIO()
     torch.save(layer.state_dict(), buffer)
-    return {
-        "parameters": tensor_bytes(layer.parameters()),
-        "adam state": tensor_bytes(state),
-        "buffers": tensor_bytes(layer.buffers()),
-        "caches": tensor_bytes(c[1] for c in caches if c is not None),
-        "state_dict file": buffer.getbuffer().nbytes,
-    }
+    items["state_dict file"] = buffer.getbuffer().nbytes
+    return items
 
 
 def main() -> None:
@@ -57,10 +63,12 @@ def main() -> None:
     for name, (plain, windowed, x) in cases.items():
         base, ours = measure(plain, x), measure(windowed, x)
         for item in base:
-            ratio = f"{ours[item] / base[item]:.2f}x" if base[item] else "-"
+            ratio = f"{ours[item] / base[item]:.3f}x" if base[item] else "-"
+            binary = "gaussian" not in name  # the real-valued window is a float buffer
+            target = f"<= {TARGET:.2f}x" if item == "training state" and binary else ""
             rows.append((name, item, f"{base[item] / 2**20:.2f}", f"{ours[item] / 2**20:.2f}",
-                         ratio))  # fmt: skip
-    print_table(("layer", "item", "plain MiB", "windowed MiB", "ratio"), rows)
+                         ratio, target))  # fmt: skip
+    print_table(("layer", "item", "plain MiB", "windowed MiB", "ratio", "target"), rows)
 
 
 if __name__ == "__main__":

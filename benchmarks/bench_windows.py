@@ -1,7 +1,10 @@
-"""Build time of the vectorised '2d' window against plain Python loops over SPEC.md.
+"""Build time of the '2d' window against plain Python loops over SPEC.md; solve and refusal times.
 
 Question: how much faster is :func:`bionn.windows.window_2d` than the per-channel loop the
-original code ran? Target (issue 2): >= 50x. Two baselines, both from ``tests/test_spec_oracle.py``
+original code ran? Target (issue 2): >= 50x. Issue 9's targets follow in a second table: the
+'2d' window of a 4096x4096 layer in <= 10 ms, the ``usage=`` radius solve for it in <= 50 ms,
+and absurd layers (``MouseConv2d(10**5, 10**5, 3, usage=0.35)``, ``MouseLinear(10**6, 10**6,
+usage=0.35)``) refused in < 1 s. Two baselines, both from ``tests/test_spec_oracle.py``
 (which pins them to the golden masks): the loop per x channel and grid row that sets each row's
 span as one slice, and the literal loop that sets one connection at a time. All timed in turns in
 one process; medians of repeated runs.
@@ -13,13 +16,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import bionn
-from bionn.windows import window_2d
+from bionn.windows import radius_for_usage, window_2d
 from timing import interleaved_medians, print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -62,6 +67,38 @@ def main() -> None:
     print(f"numpy {np.__version__}, median of {args.repeats} runs")
     print_table(("window '2d'", "vectorised ms", "loop/row ms", "speed-up", "loop/conn ms",
                  "speed-up"), rows)  # fmt: skip
+    print()
+    print_table(("issue 9 target", "ms", "target ms"), target_rows(args.repeats))
+
+
+def refusal_seconds(build: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    try:
+        build()
+    except MemoryError:
+        return time.perf_counter() - start
+    raise AssertionError("an absurd layer was built")
+
+
+def target_rows(repeats: int) -> list[tuple[str, str, str]]:
+    """Median times of the 4096x4096 build and solve, and of refusing absurd sizes."""
+    medians = interleaved_medians(
+        {
+            "build '2d' 4096x4096 (64x64 grids)": lambda: window_2d(4096, 4096, 64, 64, 0.4),
+            "usage=0.35 solve, 4096x4096": lambda: radius_for_usage(4096, 4096, 64, 64, 0.35),
+        },
+        repeats=repeats,
+        warmup=1,
+    )
+    targets = {"build": 10, "usage=0.35": 50}
+    rows = [(name, f"{1e3 * t:.1f}", f"<= {targets[name.split()[0]]}")
+            for name, t in medians.items()]  # fmt: skip
+    for name, build in {
+        "refuse MouseConv2d(1e5, 1e5, 3)": lambda: bionn.MouseConv2d(10**5, 10**5, 3, usage=0.35),
+        "refuse MouseLinear(1e6, 1e6)": lambda: bionn.MouseLinear(10**6, 10**6, usage=0.35),
+    }.items():
+        rows.append((name, f"{1e3 * refusal_seconds(build):.1f}", "< 1000"))
+    return rows
 
 
 if __name__ == "__main__":

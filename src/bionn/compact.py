@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from bionn.layers._windowed import WindowedLayer
+from bionn.layers import WindowedLayer
 
 __all__ = ["FORMAT_VERSION", "load_compact", "save_compact"]
 

@@ -32,12 +32,12 @@ from bionn.layers import (
     MouseConvTranspose2d,
     MouseLinear,
     SchizoConv2d,
+    SchizoConvTranspose2d,
     SchizoLinear,
-    WindowedConvTranspose2d,
     WindowedLayer,
+    plain_arguments,
 )
-from bionn.layers._specs import SCHIZO_CONV_FORMS, schizo_spec
-from bionn.layers._windowed import plain_arguments, torch_seed
+from bionn.recipes import SCHIZO_CONV_FORMS
 from bionn.selection import LayerChange, Selector
 from bionn.surgery import ConversionReport, Policy, ReplaceFn, replace_layers
 
@@ -140,7 +140,7 @@ def schizofy(
     seeds = None if seed is None else itertools.count(seed)
 
     def linear_args() -> dict[str, object]:
-        return {"usage": usage, "form": form, "seed": next(seeds) if seeds else torch_seed()}
+        return {"usage": usage, "form": form, "seed": next(seeds) if seeds else _draw_seed()}
 
     def conv_args() -> dict[str, object]:  # called per converted conv, so only convs can fail
         if conv_form is None and form not in SCHIZO_CONV_FORMS:
@@ -150,19 +150,10 @@ def schizofy(
             )
         return {**linear_args(), "form": conv_form or form}
 
-    def transposed_args() -> dict[str, object]:  # no SchizoConvTranspose2d: build the spec here
-        spec = schizo_spec(
-            **conv_args(),
-            allowed=SCHIZO_CONV_FORMS,  # type: ignore[arg-type]
-            layer="schizofy (ConvTranspose2d)",
-            draw_seed=torch_seed,
-        )
-        return {"spec": spec}
-
     policy = {
         nn.Linear: _rebuilder(SchizoLinear, keep_weights, linear_args),
         nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, conv_args),
-        nn.ConvTranspose2d: _rebuilder(WindowedConvTranspose2d, keep_weights, transposed_args),
+        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, conv_args),
     }
     return replace_layers(
         model,
@@ -205,6 +196,14 @@ def _rebuilder(
         return new.train(module.training)
 
     return rebuild
+
+
+def _draw_seed() -> int:
+    """A seed from torch's RNG (reproducible after ``torch.manual_seed``).
+
+    Drawn once per converted weight, so layers tied to one weight get one window.
+    """
+    return int(torch.randint(2**31 - 1, (), device="cpu").item())
 
 
 def freeze(model: nn.Module) -> int:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from bionn.layers._windowed import WindowedLayer
+from bionn.layers import WindowedLayer
 
 __all__ = ["UsageReport", "UsageRow", "usage_report"]
 

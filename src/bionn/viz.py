@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bionn.layers._windowed import WindowedLayer
+from bionn.layers import WindowedLayer
 from bionn.report import usage_report
 
 if TYPE_CHECKING:

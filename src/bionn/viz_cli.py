@@ -17,7 +17,7 @@ import argparse
 import sys
 
 import bionn
-from bionn.layers._windowed import WindowedLayer
+from bionn.layers import WindowedLayer
 
 __all__ = ["add_arguments", "build_layer", "run"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -57,27 +58,6 @@ def _check_reduction(reduction: float) -> None:
         raise ValueError(f"param_reduction must be in [0, 1], got {reduction!r}")
 
 
-def _row_spans(
-    n_x: int, n_y: int, x_width: int, y_width: int, radius: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Column spans ``[c0, c1)`` of every (x channel, y row) pair; empty rows have c0 >= c1."""
-    h_x, h_y = n_x // x_width, n_y // y_width
-    i = np.arange(n_x)
-    u = (i % x_width) / x_width
-    v = (i // x_width) / h_x
-    k = np.arange(h_y)
-    k_min = np.maximum(np.ceil((v - radius) * h_y), 0)
-    k_max = np.minimum(np.ceil((v + radius) * h_y), h_y)
-    dv = k[None, :] / h_y - v[:, None]
-    s = radius * radius - dv * dv
-    in_rows = (k[None, :] >= k_min[:, None]) & (k[None, :] < k_max[:, None]) & (s > 0)
-    d = np.sqrt(np.where(in_rows, s, 0.0))
-    c0 = np.maximum(np.ceil((u[:, None] - d) * y_width), 0)
-    c1 = np.minimum(np.ceil((u[:, None] + d) * y_width), y_width)
-    c1 = np.where(in_rows, c1, 0)
-    return c0, c1
-
-
 def _check_grid(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> None:
     for name, n in (("n_x", n_x), ("n_y", n_y), ("x_width", x_width), ("y_width", y_width)):
         _check_count(name, n)
@@ -91,6 +71,11 @@ def _check_grid(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -
 
 def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> np.ndarray:
     """Mouse-mimetic '2d' window: channels on 2-D grids, connected within ``radius``.
+
+    Which y columns an x channel reaches in a y grid row depends only on that channel's column
+    and on the span half-width ``d`` of its (x row, y row) pair, so the window is a mosaic of
+    ``(y_width, x_width)`` blocks, one per distinct ``d``: each block is built once and copied
+    into place, the same float64 operations as SPEC's loop.
 
     Args:
         n_x: Channels on the x axis, laid out ``x_width`` per row.
@@ -106,23 +91,99 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     _check_grid(n_x, n_y, x_width, y_width, radius)
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
-    c0, c1 = _row_spans(n_x, n_y, x_width, y_width, radius)
-    c = np.arange(y_width)[:, None]
-    # built as (h_y, y_width, n_x), already in the window's row order: no transposed copy
-    connected = (c >= c0.T[:, None, :]) & (c < c1.T[:, None, :])
-    window = np.zeros((n_y, n_x), dtype=bool)
-    rows = connected.shape[0] * y_width
-    window[:rows] = connected.reshape(rows, n_x)
-    return window
+    block_of, c0, c1 = _block_spans(n_x, n_y, x_width, y_width, radius)
+    h_y, rows_x = block_of.shape
+    c = np.arange(y_width)[:, None, None]
+    blocks = (c >= c0) & (c < c1)  # (y column, block, x column)
+    window = np.empty((n_y, rows_x * x_width), dtype=bool)  # every entry is written below
+    window[h_y * y_width :] = False  # SPEC: y channels outside whole grid rows are dead
+    mosaic = window[: h_y * y_width].reshape(h_y, y_width, rows_x, x_width)
+    for row in range(h_y):
+        np.take(blocks, block_of[row], axis=1, out=mosaic[row], mode="clip")
+    return window if rows_x * x_width == n_x else np.ascontiguousarray(window[:, :n_x])
+
+
+def _block_spans(
+    n_x: int, n_y: int, x_width: int, y_width: int, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks of :func:`window_2d` and which block each (y row, x row) pair uses.
+
+    Returns ``(block_of, c0, c1)``: ``block_of`` is ``(h_y, x rows)``; each block's column
+    spans ``[c0, c1)`` per x column are ``(blocks, x_width)`` (empty where c1 <= c0).
+    """
+    h_x, h_y = n_x // x_width, n_y // y_width
+    rows_x = -(-n_x // x_width)  # x grid rows, a partial last row included
+    v = np.arange(rows_x) / h_x
+    k = np.arange(h_y)[:, None]
+    k_min = np.maximum(np.ceil((v - radius) * h_y), 0)
+    k_max = np.minimum(np.ceil((v + radius) * h_y), h_y)
+    dv = k / h_y - v
+    s = radius * radius - dv * dv
+    in_rows = (k >= k_min) & (k < k_max) & (s > 0)
+    half_width = np.where(in_rows, np.sqrt(np.where(in_rows, s, 0.0)), -1.0)  # -1: no span
+    distinct, block_of = np.unique(half_width, return_inverse=True)
+    u = np.arange(x_width) / x_width
+    d = np.maximum(distinct, 0.0)[:, None]
+    c0 = np.maximum(np.ceil((u - d) * y_width), 0)
+    c1 = np.where(distinct[:, None] >= 0, np.minimum(np.ceil((u + d) * y_width), y_width), 0)
+    return block_of.reshape(half_width.shape), c0, c1
 
 
 def usage_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> float:
-    """Fraction of ones in :func:`window_2d` without building the window."""
+    """Fraction of ones in :func:`window_2d`, counted on its blocks without building it."""
     _check_grid(n_x, n_y, x_width, y_width, radius)
     if n_y <= 1:
         return 1.0
-    c0, c1 = _row_spans(n_x, n_y, x_width, y_width, radius)
-    return float(np.maximum(c1 - c0, 0).sum()) / (n_x * n_y)
+    block_of, c0, c1 = _block_spans(n_x, n_y, x_width, y_width, radius)
+    widths = np.maximum(c1 - c0, 0)
+    partial = n_x % x_width  # the last x row holds only its first ``partial`` columns
+    ones = widths.sum(axis=1)[block_of[:, : n_x // x_width]].sum()
+    if partial:
+        ones += widths[:, :partial].sum(axis=1)[block_of[:, -1]].sum()
+    return float(ones) / (n_x * n_y)
+
+
+class _ConnectionCounter:
+    """Counts '2d' connections at any radius in time independent of the window's size.
+
+    A connection is a pair with ``dv**2 + du**2 < r**2`` (row and column offsets on the unit
+    plane); the row offsets depend only on (x row, y row) and the column offsets only on
+    (x column, y column). Both offset sets are kept sorted with their multiplicities, so one
+    count is one ``searchsorted`` over grid-sized arrays, never a pass over the window. It agrees
+    with :func:`usage_2d` except at radii where some pair sits exactly on the circle (a float
+    tie), which the solver steps around by picking the middle of a usage step.
+    """
+
+    def __init__(self, n_x: int, n_y: int, x_width: int, y_width: int) -> None:
+        h_x, h_y = n_x // x_width, n_y // y_width
+        partial = n_x - h_x * x_width
+        y_rows = np.arange(h_y) / h_y
+        y_cols = np.arange(y_width) / y_width
+        blocks = [(np.arange(h_x) / h_x, np.arange(x_width) / x_width)]
+        if partial:  # SPEC: the last partial x row sits at v = 1
+            blocks.append((np.array([h_x / h_x]), np.arange(partial) / x_width))
+        self._blocks = [
+            (_squared_offsets(y_rows, x_rows), _squared_offsets(y_cols, x_cols, cumulative=True))
+            for x_rows, x_cols in blocks
+        ]
+        self.total = n_x * n_y
+
+    def usage(self, radius: float) -> float:
+        r2 = radius * radius
+        ones = 0
+        for (dv2, rows), (du2, cols_below) in self._blocks:
+            ones += int(rows @ cols_below[np.searchsorted(du2, r2 - dv2)])
+        return ones / self.total
+
+
+def _squared_offsets(
+    y: np.ndarray, x: np.ndarray, cumulative: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ``(y - x)**2`` over all pairs and their counts (cumulative: counts below)."""
+    values, counts = np.unique(np.square(y[:, None] - x[None, :]), return_counts=True)
+    if cumulative:
+        counts = np.concatenate(([0], np.cumsum(counts)))
+    return values, counts
 
 
 def radius_for_usage(
@@ -132,16 +193,34 @@ def radius_for_usage(
 
     Usage is a non-decreasing step function of the radius: bisection finds the steps just below
     and at the target, and the middle of the closer step is returned, so that a small float
-    change of the radius never changes the mask.
+    change of the radius never changes the mask. Each bisection step counts connections on the
+    grids (:class:`_ConnectionCounter`), not on the window.
 
     Returns:
-        ``(radius, achieved_usage)``.
+        ``(radius, achieved_usage)``; the usage is that of :func:`window_2d` at the radius.
     """
     if not 0.0 < usage <= 1.0:
         raise ValueError(f"usage must be in (0, 1], got {usage!r}")
+    _check_grid(n_x, n_y, x_width, y_width, 1.0)
+    if n_y <= 1:
+        return 1.0, 1.0  # SPEC: a single y channel is connected to everything at any radius
+    exact = partial(usage_2d, n_x, n_y, x_width, y_width)
+    counter = _ConnectionCounter(n_x, n_y, x_width, y_width)
+    radius, chosen, edges = _nearest_step(counter.usage, usage)
+    if exact(radius) != chosen:  # a float tie the counter cannot see: search on the window
+        radius, chosen, edges = _nearest_step(exact, usage)
+    # Pairs exactly on the circle (e.g. the seed's radius 0.5) make steps one float wide at a
+    # step's edge, which the counter skips; take one when it is strictly nearer the target.
+    return min(((r, exact(r)) for r in (radius, *edges)), key=lambda ru: abs(ru[1] - usage))
+
+
+def _nearest_step(
+    usage_at: Callable[[float], float], usage: float
+) -> tuple[float, float, tuple[float, ...]]:
+    """The middle of the usage step nearest ``usage``, that step's usage and the step edges."""
 
     def achieved(radius: float) -> float:
-        return usage_2d(n_x, n_y, x_width, y_width, radius) if radius > 0 else 0.0
+        return usage_at(radius) if radius > 0 else 0.0
 
     below_r, reach_r = _bisect_radius(lambda r: achieved(r) >= usage, 0.0, _MAX_RADIUS)
     above, below = achieved(reach_r), achieved(below_r)
@@ -153,7 +232,8 @@ def radius_for_usage(
         end = _bisect_radius(lambda r: achieved(r) > above, reach_r, _MAX_RADIUS)[1]
     middle = 0.5 * (start + end)
     # Float rounding can leave a step only an ulp or two wide; its midpoint then rounds out of it.
-    return (middle if achieved(middle) == chosen else start), chosen
+    radius = middle if achieved(middle) == chosen else start
+    return radius, chosen, (below_r, reach_r, start, end)
 
 
 def _bisect_radius(
@@ -272,6 +352,10 @@ class WindowSpec:
             raise ValueError(f"form must be one of {FORMS}, got {self.form!r}")
         if self.form in RANDOM_FORMS and self.seed is None:
             raise ValueError(f"form {self.form!r} needs a seed")
+
+    def resolve(self, n_x: int, n_y: int) -> WindowSpec:
+        """A spec is a recipe that needs nothing from the shape: itself."""
+        return self
 
     def build(self, n_x: int, n_y: int, kernel_shape: tuple[int, ...] = ()) -> Window:
         """The window of a layer with ``n_x`` x channels, ``n_y`` y channels and a kernel."""

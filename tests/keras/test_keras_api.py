@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -10,17 +14,72 @@ import numpy as np
 import pytest
 
 import bionn.keras as mouse
+from bionn import recipes
 
 pytestmark = pytest.mark.keras
 
 SEED_NAMES = {"mDense", "mConv2D", "mConv2DTranspose", "SzDense", "SzConv2D"}
-CLEAN_NAMES = {"MouseDense", "MouseConv2D", "MouseConv2DTranspose", "SchizoDense", "SchizoConv2D"}
+CLEAN_NAMES = {
+    "MouseDense", "MouseConv2D", "MouseConv2DTranspose", "SchizoDense", "SchizoConv2D",
+    "SchizoConv2DTranspose",
+}  # fmt: skip
+KERAS_TYPES = {
+    "WindowedDense": keras.layers.Dense,
+    "WindowedConv2D": keras.layers.Conv2D,
+    "WindowedConv2DTranspose": keras.layers.Conv2DTranspose,
+}
 
 
-def test_exports_seed_and_clean_names():
-    assert SEED_NAMES | CLEAN_NAMES <= set(mouse.__all__)
+def test_one_windowed_class_per_keras_type():
+    assert SEED_NAMES | CLEAN_NAMES | set(KERAS_TYPES) <= set(mouse.__all__)
+    for name, keras_type in KERAS_TYPES.items():
+        assert issubclass(getattr(mouse, name), (mouse.WindowedKerasLayer, keras_type))
     for name in SEED_NAMES | CLEAN_NAMES:
-        assert issubclass(getattr(mouse, name), mouse.WindowedKerasLayer)
+        windowed = [base for base in getattr(mouse, name).__mro__ if base.__name__ in KERAS_TYPES]
+        assert len(windowed) == 1, name
+
+
+def test_import_does_not_load_torch():
+    if keras.backend.backend() == "torch":
+        pytest.skip("the torch backend imports torch itself")
+    code = "import sys, bionn.keras; print(sorted(m for m in sys.modules if m.startswith('torch')))"
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True).stdout  # fmt: skip
+    assert out.strip() == "[]"
+
+
+def test_windowed_layer_takes_a_recipe_and_records_it():
+    recipe = recipes.mouse(usage=0.4, x_grid=(4, 4))
+    layer = mouse.WindowedDense(12, activation="relu", recipe=recipe)
+    layer.build((None, 16))
+    twin = mouse.MouseDense(12, activation="relu", usage=0.4, in_grid=(4, 4))
+    twin.build((None, 16))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.window),
+                                  keras.ops.convert_to_numpy(twin.window))  # fmt: skip
+    config = layer.get_config()
+    assert config["recipe"]["class_name"] == "MouseRecipe" and config["scale_init"] is True
+    assert mouse.WindowedDense.from_config(config).recipe == recipe
+
+
+def test_get_config_holds_every_argument():
+    # Each class's config names every argument of its signature, so from_config rebuilds it.
+    layers = {
+        mouse.mDense: mouse.mDense(8, 0, 0.3, "random", seed=5, scale_init=False),
+        mouse.SzConv2D: mouse.SzConv2D(8, 3, 0.4, "kernel", "relu", "same", seed=1),
+        mouse.MouseConv2DTranspose: mouse.MouseConv2DTranspose(8, 3, radius=0.5, in_grid=(2, 8)),
+        mouse.SchizoConv2DTranspose: mouse.SchizoConv2DTranspose(8, 3, usage=0.5, form="kernel"),
+    }
+    for cls, layer in layers.items():
+        config = layer.get_config()
+        parameters = inspect.signature(cls).parameters.values()
+        own = [p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        # Keras' own get_config omits these (plain Dense / Conv2D too).
+        keras_names = ("activity_regularizer", "lora_rank", "lora_alpha", "quantization_config")
+        assert set(own) - set(keras_names) <= set(config), cls.__name__
+        assert cls.from_config(config).get_config() == config
+    assert layers[mouse.mDense].get_config()["seed"] == 5
+    assert layers[mouse.MouseConv2DTranspose].get_config()["in_grid"] == (2, 8)
 
 
 def test_sources_use_keras_ops_only():
@@ -91,7 +150,7 @@ def test_seed_style_positional_arguments():
     assert mouse.mConv2D(8, 3, 2, "same").strides == (2, 2)  # Conv2D's own positional order
 
 
-@pytest.mark.parametrize("module", ["dense", "conv", "conv_transpose", "summary"])
+@pytest.mark.parametrize("module", ["dense", "conv", "conv_transpose", "compat", "summary"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

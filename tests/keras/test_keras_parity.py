@@ -140,6 +140,13 @@ def test_mouse_conv2dtranspose_matches_torch_grids_by_data_flow():
     _check(torch_layer, keras_layer, torch.randn(2, 24, 4, 4), _nhwc, _conv_kernel, _nchw)
 
 
+@pytest.mark.parametrize(("form", "seed"), [("diagonal", None), ("kernel", 4), ("individual", 5)])
+def test_schizo_conv2dtranspose_matches_torch(form, seed):
+    torch_layer = bionn.SchizoConvTranspose2d(16, 12, 4, stride=2, usage=0.4, form=form, seed=seed)
+    keras_layer = mouse.SchizoConv2DTranspose(12, 4, strides=2, usage=0.4, form=form, seed=seed)
+    _check(torch_layer, keras_layer, torch.randn(2, 16, 5, 5), _nhwc, _conv_kernel, _nchw)
+
+
 def test_dilated_same_padding_conv_matches_torch():
     torch_layer = bionn.mConv2d(8, 12, 3, padding="same", dilation=2, form="diagonal")
     keras_layer = mouse.mConv2D(12, 3, padding="same", dilation_rate=2, form="diagonal")

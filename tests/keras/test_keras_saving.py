@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import bionn.keras as mouse
+from bionn import recipes
 
 pytestmark = pytest.mark.keras
 
@@ -20,6 +21,8 @@ DENSE_LAYERS = [
     lambda: mouse.SzDense(12, 0, 0.5, "diagonal", activation="relu"),
     lambda: mouse.MouseDense(12, usage=0.4, in_grid=(4, 4)),
     lambda: mouse.SchizoDense(12, usage=0.5, form="random"),
+    lambda: mouse.WindowedDense(12, recipe=recipes.mouse(radius=0.5, x_grid=(2, 8))),
+    lambda: mouse.WindowedDense(12, recipe=recipes.schizo("gaussian", usage=0.3)),
 ]
 CONV_LAYERS = [
     lambda: mouse.mConv2D(8, 3, form="kernel", param_reduction=0.5),
@@ -31,6 +34,9 @@ CONV_LAYERS = [
     lambda: mouse.SchizoConv2D(8, 3, usage=0.6, form="kernel"),
     lambda: mouse.mConv2DTranspose(8, 3, strides=2, form="individual", param_reduction=0.3),
     lambda: mouse.MouseConv2DTranspose(8, 3, usage=0.5, out_grid=(2, 4)),
+    lambda: mouse.SchizoConv2DTranspose(8, 3, usage=0.5, form="individual"),
+    lambda: mouse.WindowedConv2D(8, 3, recipe=recipes.schizo("kernel", usage=0.5, seed=3)),
+    lambda: mouse.WindowedConv2DTranspose(8, 3, recipe=recipes.mouse(usage=0.4)),
 ]
 
 

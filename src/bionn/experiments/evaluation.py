@@ -77,7 +77,7 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
 
 def run_radius(model: torch.nn.Module) -> float | None:
     """Mean radius of the mouse ('2d') layers of ``model`` (None if it has none)."""
-    from bionn.layers._windowed import WindowedLayer
+    from bionn.layers import WindowedLayer
 
     radii = [m.window_spec.radius for m in model.modules()
              if isinstance(m, WindowedLayer) and m.form == "2d"]  # fmt: skip

@@ -1,53 +1,81 @@
-"""The mixin shared by every Keras layer: window constant, masked kernel, saving, counting.
+"""The mixin shared by every Keras layer: recipe, window constant, masked kernel, saving, counting.
 
-A windowed Keras layer is a plain ``Dense`` / ``Conv2D`` / ``Conv2DTranspose`` whose ``call`` uses
-``kernel * window``. The window is rebuilt from the layer's config in ``build`` (random forms:
-from the seed in the config) and held in a non-trainable ``keras.Variable`` that the layer does
-not track: optimisers never see it, masked entries of the effective kernel stay exactly zero,
-and ``.keras`` files hold only kernel and bias, plus a checksum of the window so that weights
-saved under another window configuration are refused on load.
+A windowed Keras layer is a plain ``Dense`` / ``Conv2D`` / ``Conv2DTranspose`` given a window
+recipe (:mod:`bionn.recipes`); its ``call`` uses ``kernel * window``. The window is rebuilt
+from the recipe in ``build`` (random forms: from the seed the recipe records), which is
+deterministic, and held in a non-trainable ``keras.Variable`` that the layer does not track:
+optimisers never see it, masked entries of the effective kernel stay exactly zero, and
+``.keras`` files hold only kernel and bias, plus a checksum of the window so that weights
+saved under another window are refused on load.
 
 Keras kernels end in the two channel axes ``(..., x, y)`` for all three layer kinds (Dense
 ``(in, out)``, Conv2D ``(kh, kw, in // groups, out)``, Conv2DTranspose ``(kh, kw, out, in)``), so
-the window of :class:`~bionn.windows.WindowSpec` (oriented ``(y, x, kh, kw)``) is transposed
-once, and the same seed gives the same window as the matching PyTorch layer.
+the recipe's window (oriented ``(y, x, kh, kw)``) is transposed once, and the same recipe gives
+the same window as the matching PyTorch layer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import keras
 import numpy as np
 from keras import backend, ops
 
-from bionn.layers._specs import CONV_FORMS, mouse_spec, schizo_spec, seed_args_spec
-from bionn.layers._windowed import warn_dead_channels
+from bionn import recipes
+from bionn.recipes import MouseRecipe, Recipe
 from bionn.windows import BINARY_FORMS, WindowSpec
 
-__all__ = ["MouseWindow", "WindowedKerasLayer", "keras_layout", "named_errors", "window_digest"]
+__all__ = [
+    "WindowedKerasLayer",
+    "keras_layout",
+    "named_errors",
+    "recipe_from_config",
+    "recipe_to_config",
+    "window_digest",
+]
 
 # The store key of the window checksum beside the parent's "0" (kernel) and "1" (bias).
 CHECKSUM_KEY = "window_sha256"
 
 T = TypeVar("T")
 
-# The '2d' arguments of layers that have none (SzDense, SzConv2D): the seed's defaults, unused.
-_NO_GRIDS = {"input2d_width": 10, "output2d_width": 10, "window2d_width": 1.41}
+# Recipe classes a layer config may name (JSON holds the name and the dataclass fields).
+_RECIPES: dict[str, type] = {"MouseRecipe": MouseRecipe, "WindowSpec": WindowSpec}
 
 
-def named_errors(name: str, make: Callable[..., T], /, **kwargs: Any) -> T:
-    """``make(**kwargs)``, with the layer's name in front of any ValueError / TypeError."""
+def named_errors(name: str, make: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``make(*args, **kwargs)``, with the layer's name in front of any ValueError / TypeError."""
     try:
-        return make(**kwargs)
+        return make(*args, **kwargs)
     except (ValueError, TypeError) as err:
         message = str(err)
         if not message.startswith(f"{name}:"):
             message = f"{name}: {message}"
         raise type(err)(message) from None
+
+
+def recipe_to_config(recipe: Recipe) -> dict[str, Any]:
+    """A recipe as JSON-friendly values: its class name and its fields."""
+    return {"class_name": type(recipe).__name__, "config": dataclasses.asdict(recipe)}  # type: ignore[call-overload]
+
+
+def recipe_from_config(config: Recipe | Mapping[str, Any]) -> Recipe:
+    """The recipe of :func:`recipe_to_config` (a recipe object passes through)."""
+    if not isinstance(config, Mapping):
+        if type(config).__name__ not in _RECIPES:
+            raise TypeError(f"recipe must be one of {tuple(_RECIPES)} or their config, "
+                            f"got {config!r}")  # fmt: skip
+        return config
+    if config.get("class_name") not in _RECIPES:
+        raise ValueError(f"recipe config must name one of {tuple(_RECIPES)}, got {dict(config)!r}")
+    fields = {key: tuple(value) if isinstance(value, list) else value
+              for key, value in config["config"].items()}  # fmt: skip
+    return _RECIPES[config["class_name"]](**fields)
 
 
 def keras_layout(values: np.ndarray, kernel_shape: tuple[int, ...]) -> np.ndarray:
@@ -71,27 +99,44 @@ class _Untracked:
 
 
 class WindowedKerasLayer:
-    """Mixin for Keras layers whose kernel is multiplied by a fixed window.
+    """Mixin for Keras layers whose kernel is multiplied by the window of a recipe.
 
-    Subclasses call one of the ``_setup_*`` methods in ``__init__`` (after the parent's) and,
-    where the parent names its kernel otherwise, override :meth:`_kernel_variable`; the mixin's
-    ``build`` runs the parent's with the initial scaling, then holds the window.
+    Put before the Keras layer class; where the parent names its kernel otherwise than
+    ``_kernel``, override :meth:`_kernel_variable`. ``build`` runs the parent's with the initial
+    scaling, then holds the window. Named constructors (``MouseDense``, ``mDense`` ...) replace
+    the recipe in the config by their own arguments with :meth:`_record_arguments`.
+
+    Args:
+        *args: The Keras layer's positional arguments.
+        recipe: The window recipe (:mod:`bionn.recipes`), or its config from ``get_config``.
+        scale_init: Scale the initial kernel by ``1 / usage`` as the original did (binary
+            forms; SPEC).
+        **kwargs: The Keras layer's keyword arguments.
     """
+
+    # The clean APIs' grid names on the window's (x, y) axes (see bionn.keras._clean).
+    _grid_names = ("in_grid", "out_grid")
 
     name: str
     built: bool
+    recipe: Recipe
     window_spec: WindowSpec | None
     usage: float | None
     halfbandwidth: float
     scale_init: bool
 
-    def _setup_window(
-        self, config: Mapping[str, Any], spec: WindowSpec | None, scale_init: bool
+    def __init__(
+        self,
+        *args: Any,
+        recipe: Recipe | Mapping[str, Any],
+        scale_init: bool = True,
+        **kwargs: Any,
     ) -> None:
-        # A tuple, not a dict: Keras wraps dict attributes into tracked structures.
-        self._window_config = tuple(config.items()) + (("scale_init", bool(scale_init)),)
-        self.window_spec = spec
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.recipe = named_errors(type(self).__name__, recipe_from_config, recipe)
         self.scale_init = bool(scale_init)
+        self._record_arguments(recipe=recipe_to_config(self.recipe))
+        self.window_spec = None
         self.usage = None
         self.halfbandwidth = 0.0
         self._window_holder: _Untracked | None = None
@@ -99,35 +144,14 @@ class WindowedKerasLayer:
         self._window_counts = (0, 0)  # (size, ones)
         self._window_digest: np.ndarray | None = None
 
-    def _setup_seed_window(
-        self, allowed: tuple[str, ...], seed: int | None, scale_init: bool, **seed_args: Any
-    ) -> None:
-        """Check and record the seed's arguments (``form``, ``param_reduction`` ...)."""
-        layer = type(self).__name__
-        spec = named_errors(layer, seed_args_spec, allowed=allowed, layer=layer, seed=seed,
-                            **{**_NO_GRIDS, **seed_args})  # fmt: skip
-        self._setup_window({**seed_args, "seed": spec.seed}, spec, scale_init)
-
-    def _setup_schizo_window(
-        self, allowed: tuple[str, ...], usage: float | None, form: str, seed: int | None,
-        scale_init: bool,
-    ) -> None:  # fmt: skip
-        """Check and record the clean schizophrenia arguments (``usage``, ``form``, ``seed``)."""
-        layer = type(self).__name__
-        spec = named_errors(layer, schizo_spec, form=form, usage=usage, seed=seed,
-                            allowed=allowed, layer=layer)  # fmt: skip
-        self._setup_window({"usage": usage, "form": form, "seed": spec.seed}, spec, scale_init)
-
-    # -- to provide ---------------------------------------------------------------------------
+    def _record_arguments(self, **arguments: Any) -> None:
+        """Set the window arguments that ``get_config`` returns beside the parent's."""
+        # A tuple, not a dict: Keras wraps dict attributes into tracked structures.
+        self._window_config = tuple(arguments.items()) + (("scale_init", self.scale_init),)
 
     def _kernel_variable(self) -> Any:
         """Return the kernel ``keras.Variable`` (the parent names it ``_kernel`` or ``kernel``)."""
         return self._kernel  # type: ignore[attr-defined]
-
-    def _spec_for(self, n_x: int, n_y: int) -> WindowSpec:
-        """Return the window spec for these channel counts (fixed at construction here)."""
-        assert self.window_spec is not None
-        return self.window_spec
 
     # -- build ----------------------------------------------------------------------------------
 
@@ -162,11 +186,11 @@ class WindowedKerasLayer:
         shape = tuple(int(n) for n in kernel_shape)
         if self._window_values is not None and self._window_values.shape == shape:
             return self._window_values
-        n_x, n_y = shape[-2:]
+        n_x, n_y, space = shape[-2], shape[-1], shape[:-2]
         layer = type(self).__name__
-        spec = named_errors(layer, self._spec_for, n_x=n_x, n_y=n_y)
-        warn_dead_channels(n_x, n_y, spec, layer)
-        built = named_errors(layer, spec.build, n_x=n_x, n_y=n_y, kernel_shape=shape[:-2])
+        spec = named_errors(layer, recipes.resolve, self.recipe, n_x, n_y, space, layer=layer)
+        recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=6)
+        built = named_errors(layer, spec.build, n_x, n_y, space)
         values = keras_layout(built.values, shape)
         self.window_spec = spec
         self.usage = built.usage
@@ -199,7 +223,7 @@ class WindowedKerasLayer:
     @property
     def form(self) -> str:
         """The window form."""
-        return self.window_spec.form if self.window_spec else "2d"
+        return self.recipe.form
 
     def masked_kernel(self, kernel: Any = None) -> Any:
         """Return the effective kernel ``kernel * window`` (``kernel``: default the layer's)."""
@@ -275,87 +299,3 @@ class WindowedKerasLayer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, {self._window_repr()}>"
-
-
-class MouseWindow(WindowedKerasLayer):
-    """The clean mouse API: exact grids and ``usage`` or ``radius``, resolved in ``build``.
-
-    ``_grid_names`` names the grids of the x and y axes (by data flow: the transposed conv's x
-    axis is its output).
-    """
-
-    _grid_names = ("in_grid", "out_grid")
-
-    def _setup_mouse(
-        self,
-        usage: float | None,
-        radius: float | None,
-        in_grid: Any,
-        out_grid: Any,
-        scale_init: bool,
-    ) -> None:
-        # Check usage / radius now; grids need the channel counts, known in build.
-        named_errors(type(self).__name__, _mouse_spec, n_x=1, n_y=1, grids=(None, None),
-                     usage=usage, radius=radius, names=self._grid_names)  # fmt: skip
-        grids = {name: named_errors(type(self).__name__, _as_grid, name=name, grid=grid)
-                 for name, grid in (("in_grid", in_grid), ("out_grid", out_grid))}  # fmt: skip
-        config = {"usage": usage, "radius": radius, **grids}
-        self._setup_window(config, None, scale_init)
-
-    def _spec_for(self, n_x: int, n_y: int) -> WindowSpec:
-        config = dict(self._window_config)
-        grids = tuple(config[name] for name in self._grid_names)
-        return _mouse_spec(n_x=n_x, n_y=n_y, grids=grids, usage=config["usage"],
-                           radius=config["radius"], names=self._grid_names)  # fmt: skip
-
-
-def _as_grid(name: str, grid: Any) -> tuple[int, ...] | None:
-    """Return a grid as a tuple (JSON-friendly in the config); values are checked in build."""
-    if grid is None:
-        return None
-    try:
-        return tuple(grid)
-    except TypeError:
-        raise TypeError(f"{name} must be (rows, cols), got {grid!r}") from None
-
-
-def _mouse_spec(
-    *,
-    n_x: int,
-    n_y: int,
-    grids: tuple[Any, Any],
-    usage: float | None,
-    radius: float | None,
-    names: tuple[str, str],
-) -> WindowSpec:
-    return mouse_spec(n_x=n_x, n_y=n_y, x_grid=grids[0], y_grid=grids[1], x_grid_name=names[0],
-                      y_grid_name=names[1], usage=usage, radius=radius)  # fmt: skip
-
-
-class SeedConvWindow(WindowedKerasLayer):
-    """The seed's conv arguments (``mConv2D``, ``mConv2DTranspose``): window args by keyword.
-
-    Positional arguments are the Keras layer's own, as in the seed's files.
-    """
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        *args: Any,
-        halfbandwidth: float = 0,
-        param_reduction: float = 0.5,
-        form: str = "diagonal",
-        input2d_width: int = 10,
-        output2d_width: int = 10,
-        window2d_width: float = 1.41,
-        seed: int | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(filters, kernel_size, *args, **kwargs)  # type: ignore[call-arg]
-        self._setup_seed_window(
-            CONV_FORMS, seed, scale_init, halfbandwidth=halfbandwidth,
-            param_reduction=param_reduction, form=form, input2d_width=input2d_width,
-            output2d_width=output2d_width, window2d_width=window2d_width,
-        )  # fmt: skip

@@ -1,34 +1,48 @@
-"""Windowed ``keras.layers.Conv2DTranspose``: seed-compatible ``mConv2DTranspose`` and a clean one.
+"""Windowed ``keras.layers.Conv2DTranspose``: one class taking a recipe, and the clean layers.
 
-Mouse: Saiga et al. 2025 (arXiv 2410.20735). The kernel is ``(kh, kw, out, in)`` and, as in the
-original code, x is the *output* channels and y the input channels: the seed's ``input2d_width``
-describes the output plane. :class:`MouseConv2DTranspose` names its grids by data flow instead.
+Mouse: Saiga et al. 2025 (Sci. Rep. 15:25091); schizophrenia: Mizutani et al. 2022
+(Front. Neurorobot. 16:851471). The kernel is ``(kh, kw, out, in)`` and, as in the original
+code, x is the *output* channels and y the input channels: the seed's ``input2d_width``
+(:mod:`bionn.keras.compat`) describes the output plane. The clean layers name their grids by
+data flow instead.
 
 Example:
     >>> import numpy as np, bionn.keras as mouse
     >>> up = mouse.MouseConv2DTranspose(32, 4, strides=2, padding="same", radius=0.4)
     >>> tuple(up(np.zeros((1, 8, 8, 64), "float32")).shape)
     (1, 16, 16, 32)
+    >>> band = mouse.SchizoConv2DTranspose(32, 4, usage=0.5, form="kernel", seed=0)
+    >>> band.build((None, 8, 8, 64))
+    >>> tuple(band.window.shape), band.get_num_weights()
+    ((4, 4, 32, 64), 32768)
 
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import keras
 from keras import ops
 
-from bionn.keras._windowed import MouseWindow, SeedConvWindow, WindowedKerasLayer
+from bionn.keras._clean import MouseArguments, SchizoArguments
+from bionn.keras._windowed import WindowedKerasLayer
+from bionn.recipes import SCHIZO_CONV_FORMS
 
-__all__ = ["MouseConv2DTranspose", "mConv2DTranspose"]
-
-_register = keras.saving.register_keras_serializable(package="bionn")
+__all__ = ["MouseConv2DTranspose", "SchizoConv2DTranspose", "WindowedConv2DTranspose"]
 
 
-class _WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose):
-    """``Conv2DTranspose`` whose kernel is multiplied by the window in ``call``."""
+@keras.saving.register_keras_serializable(package="bionn")
+class WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose):
+    """``keras.layers.Conv2DTranspose`` whose kernel is multiplied by the window of ``recipe``.
+
+    ``WindowedConv2DTranspose(filters, kernel_size, ..., recipe=..., scale_init=True)``:
+    ``Conv2DTranspose``'s arguments, then the recipe and scaling of
+    :class:`~bionn.keras.WindowedKerasLayer`. ``filters`` is the window's **x** axis.
+    """
+
+    # The x axis is the output: clean grids by data flow map onto (x, y) = (out, in).
+    _grid_names = ("out_grid", "in_grid")
 
     def _kernel_variable(self) -> Any:
         return self.kernel
@@ -50,54 +64,25 @@ class _WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose)
         return outputs
 
 
-@_register
-class mConv2DTranspose(SeedConvWindow, _WindowedConv2DTranspose):  # noqa: N801 - the seed's name
-    """Seed-compatible transposed conv (the original Keras ``mConv2DTranspose``).
-
-    Args:
-        filters: Output channels (the window's **x** axis).
-        kernel_size: As ``keras.layers.Conv2DTranspose``; so are all positional arguments.
-        halfbandwidth: Band half-width of 'diagonal'; 0 computes it from ``param_reduction``.
-        param_reduction: Fraction of weights removed by 'diagonal' and the random forms.
-        form: '2d', 'diagonal', 'individual', 'kernel' or 'random'.
-        input2d_width: '2d' grid width of the x axis: the **output** channels (seed quirk).
-        output2d_width: '2d' grid width of the y axis: the input channels.
-        window2d_width: '2d' connection radius, as a fraction of the plane's width.
-        seed: Seed of the random forms (drawn from Python's RNG when omitted; in the config).
-        scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
-
-    """
-
-
-@_register
-class MouseConv2DTranspose(MouseWindow, _WindowedConv2DTranspose):
+@keras.saving.register_keras_serializable(package="bionn")
+class MouseConv2DTranspose(MouseArguments, WindowedConv2DTranspose):
     """Mouse-mimetic transposed conv, grids named by data flow.
 
-    Args:
-        filters: Output channels (the window's x axis).
-        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
-        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
-        in_grid: ``(rows, cols)`` of the input channels (y axis); checked in ``build``.
-        out_grid: ``(rows, cols)`` of the output channels (x axis).
-        scale_init: Scale the initial kernel by ``1 / usage`` as the original did.
-
-    Other arguments are those of ``keras.layers.Conv2DTranspose``.
-
+    ``MouseConv2DTranspose(filters, kernel_size, ..., usage=None, radius=None, in_grid=None,
+    out_grid=None)``: ``Conv2DTranspose``'s arguments, then those of
+    :class:`~bionn.keras._clean.MouseArguments`; ``in_grid`` lays out the input channels (the
+    window's y axis, checked in ``build``), ``out_grid`` the filters (x axis).
     """
 
-    _grid_names = ("out_grid", "in_grid")
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int | Sequence[int],
-        *args: Any,
-        usage: float | None = None,
-        radius: float | None = None,
-        in_grid: Sequence[int] | None = None,
-        out_grid: Sequence[int] | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(filters, kernel_size, *args, **kwargs)
-        self._setup_mouse(usage, radius, in_grid, out_grid, scale_init)
+@keras.saving.register_keras_serializable(package="bionn")
+class SchizoConv2DTranspose(SchizoArguments, WindowedConv2DTranspose):
+    """Schizophrenia-mimicking transposed conv keeping ``usage`` of the weights (new in bionn).
+
+    ``SchizoConv2DTranspose(filters, kernel_size, ..., usage=..., form="diagonal", seed=None)``:
+    ``Conv2DTranspose``'s arguments, then those of :class:`~bionn.keras._clean.SchizoArguments`;
+    forms 'diagonal', 'individual' or 'kernel' over (output, input) channel pairs, as the
+    seed's transposed conv laid them out.
+    """
+
+    schizo_forms = SCHIZO_CONV_FORMS

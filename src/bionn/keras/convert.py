@@ -35,10 +35,10 @@ import numpy as np
 
 from bionn.keras._windowed import WindowedKerasLayer
 from bionn.keras.conv import MouseConv2D, SchizoConv2D
-from bionn.keras.conv_transpose import MouseConv2DTranspose, mConv2DTranspose
+from bionn.keras.conv_transpose import MouseConv2DTranspose, SchizoConv2DTranspose
 from bionn.keras.dense import MouseDense, SchizoDense
 from bionn.keras.summary import window_summary
-from bionn.layers._specs import SCHIZO_CONV_FORMS
+from bionn.recipes import SCHIZO_CONV_FORMS
 from bionn.selection import LayerChange, LayerRules, Selector, format_changes
 
 __all__ = ["KerasConversion", "mousify", "schizofy"]
@@ -158,15 +158,10 @@ def schizofy(
             )
         return window(conv_form or form)
 
-    def transposed(config: dict[str, Any]) -> keras.layers.Layer:  # the seed's arguments
-        args = conv_window()
-        return mConv2DTranspose(**config, form=args["form"], param_reduction=1 - usage,
-                                seed=args["seed"], scale_init=scale)  # fmt: skip
-
     makers: dict[type, Maker] = {
         keras.layers.Dense: lambda c: SchizoDense(**c, **window(form)),
         keras.layers.Conv2D: lambda c: SchizoConv2D(**c, **conv_window()),
-        keras.layers.Conv2DTranspose: transposed,
+        keras.layers.Conv2DTranspose: lambda c: SchizoConv2DTranspose(**c, **conv_window()),
     }
     return convert_layers(model, makers, include, exclude, min_channels, skip_last,
                           keep_weights, "schizofy")  # fmt: skip

@@ -1,25 +1,42 @@
 """The mixin shared by every PyTorch layer: window buffer, masked weight, counting, checks.
 
-A windowed layer is a plain ``nn.Linear`` / ``nn.Conv2d`` / ``nn.ConvTranspose2d`` whose forward
-uses ``weight * window``. The window is a buffer (bool for binary forms, float for 'gaussian'),
-never a parameter, so optimisers never see it and masked entries of the effective weight stay
-exactly zero whatever the optimiser does to ``weight``.
+A windowed layer is a plain ``nn.Linear`` / ``nn.Conv2d`` / ``nn.ConvTranspose2d`` plus a window
+recipe (:mod:`bionn.recipes`). Its forward computes ``weight`` masked by the window on every call,
+so no write to ``weight`` (through ``.data``, ``load_state_dict``, an EMA's ``_foreach_lerp_``)
+can outrun it; :meth:`WindowedLayer.freeze` is the explicit inference fast path. The window is a
+buffer (bool for binary forms, float for 'gaussian'), never a parameter, and a function of the
+recipe: ``reset_parameters`` rebuilds it, so layers made on the meta device and materialised
+with ``to_empty`` get the same window as layers built directly.
 """
 
 from __future__ import annotations
 
 import inspect
-import warnings
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from bionn.windows import BINARY_FORMS, Window, WindowSpec
+from bionn import recipes
+from bionn.windows import BINARY_FORMS, RANDOM_FORMS, WindowSpec
+
+__all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
+
+
+def torch_seed() -> int:
+    """A fresh seed for random forms from torch's RNG (reproducible after ``torch.manual_seed``)."""
+    return int(torch.randint(2**31 - 1, (), device="cpu").item())  # cpu: works under meta too
 
 
 class WindowedLayer:
-    """Mixin for ``nn.Module`` layers with a ``weight`` whose first two dims are (y, x)."""
+    """Mixin for ``nn.Module`` layers with a ``weight`` whose first two dims are (y, x).
+
+    Subclasses give :meth:`_channel_axes`, call :meth:`_resolve` before the parent's
+    ``__init__`` (to refuse absurd sizes before any allocation) and :meth:`_install_window`
+    after it.
+    """
 
     weight: Tensor
     window: Tensor
@@ -27,11 +44,10 @@ class WindowedLayer:
     usage: float
     halfbandwidth: float
     scale_init: bool
-    training: bool
-
-    # Filled by ``_install_window``; the layer's ``reset_parameters`` runs before it exists.
-    _eval_cache: tuple[tuple[Any, ...], Tensor] | None = None
-    _window_cache: tuple[tuple[Any, ...], Tensor] | None = None
+    # Where the grids of the x and y axes get their names (by data flow; see SPEC's axis table).
+    _grid_names = ("in_grid", "out_grid")
+    # The forms of the schizophrenia constructor (SchizoLinear has its own).
+    _schizo_forms = recipes.SCHIZO_CONV_FORMS
     # Set by ``freeze``: ``weight`` already holds the masked weight.
     frozen: bool = False
     _requires_grad_before_freeze: bool = True
@@ -42,39 +58,71 @@ class WindowedLayer:
         """``(n_x, n_y)`` of the window matrix; see SPEC's axis table."""
         raise NotImplementedError
 
-    def _install_window(self, spec: WindowSpec, scale_init: bool = True) -> None:
-        n_x, n_y = self._channel_axes()
-        kernel_shape = tuple(self.weight.shape[2:])
-        built = spec.build(n_x, n_y, kernel_shape)
-        self.window_spec = spec
-        self.usage = built.usage
-        self.halfbandwidth = built.halfbandwidth
-        self.scale_init = scale_init
-        self.register_buffer("window", self._as_buffer(built))  # type: ignore[attr-defined]
-        if scale_init:
-            self._scale_initial_weight()
+    def __init__(
+        self, *args: Any, recipe: recipes.Recipe, scale_init: bool = True, **kwargs: Any
+    ) -> None:
+        """The parent layer's arguments, exactly as it takes them, then ours (keyword-only).
 
-    def _as_buffer(self, built: Window) -> Tensor:
-        values = torch.from_numpy(built.values)
-        values = values.reshape(values.shape + (1,) * (self.weight.dim() - values.dim()))
-        dtype = torch.bool if self.is_binary else self.weight.dtype
-        return values.expand(self.weight.shape).to(self.weight.device, dtype).contiguous()
+        Args:
+            *args: The parent's positional arguments.
+            recipe: The window recipe (:mod:`bionn.recipes`; a ``WindowSpec`` is one).
+            scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+            **kwargs: The parent's keyword arguments; ``device='meta'`` defers the window's
+                values to ``reset_parameters`` (after ``to_empty``).
+        """
+        bound = inspect.signature(self.plain_class().__init__).bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = {name: value for name, value in bound.arguments.items() if name != "self"}
+        n_x, n_y, kernel_shape = self._window_shape(arguments)
+        # resolved before the parent allocates anything: absurd sizes fail at once
+        layer = type(self).__name__
+        spec = recipes.resolve(recipe, n_x, n_y, kernel_shape, layer=layer)
+        recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=4)
+        super().__init__(**arguments)  # type: ignore[call-arg]
+        self._install_window(spec, scale_init)
+
+    def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
+        """``(n_x, n_y, kernel_shape)`` from a (transposed) conv's arguments, made ints in place."""
+        in_channels, out_channels, groups = recipes.check_groups(
+            arguments["in_channels"], arguments["out_channels"], arguments["groups"]
+        )
+        arguments.update(in_channels=in_channels, out_channels=out_channels, groups=groups)
+        size = arguments["kernel_size"]
+        sizes = size if isinstance(size, Sequence) else (size, size)
+        kernel_shape = tuple(recipes.as_count("kernel_size", k) for k in sizes)
+        if self._grid_names[0] == "in_grid":
+            return in_channels // groups, out_channels, kernel_shape
+        return out_channels // groups, in_channels, kernel_shape  # SPEC: x is the output here
+
+    def _install_window(self, spec: WindowSpec, scale_init: bool) -> None:
+        self.window_spec = spec
+        self.scale_init = scale_init
+        weight = self.weight
+        dtype = torch.bool if self.is_binary else weight.dtype
+        window = torch.empty(weight.shape, dtype=dtype, device=weight.device)
+        self.register_buffer("window", window)  # type: ignore[attr-defined]
+        self._build_window()
 
     def reset_parameters(self) -> None:
-        """The parent's initialisation, then the window's initial scaling (SPEC)."""
+        """The parent's initialisation, then the window rebuilt and the initial scaling (SPEC)."""
         super().reset_parameters()  # type: ignore[misc]
-        if "window" in self._buffers and self.scale_init:  # type: ignore[attr-defined]
-            self._scale_initial_weight()
+        if "window" in self._buffers:  # type: ignore[attr-defined]  # not in the parent's __init__
+            self._build_window()
 
     @torch.no_grad()
-    def _scale_initial_weight(self) -> None:
-        if not self.is_binary:
-            return  # SPEC: the 'gaussian' kernel is not pre-scaled.
-        ones = int(self.window.count_nonzero())
-        w_corr = self.window.numel() / ones if ones else 1.0
-        self.weight.mul_(self.window).mul_(w_corr)
+    def _build_window(self) -> None:
+        """Fill the window from the recipe (never from its memory) and scale the weight."""
+        n_x, n_y = self._channel_axes()
+        kernel_shape = tuple(self.weight.shape[2:])
+        built = self.window_spec.build(n_x, n_y, kernel_shape)
+        self.usage, self.halfbandwidth = built.usage, built.halfbandwidth
+        if not self.window.is_meta:
+            self.window.copy_(_broadcastable(built.values, self.window.dim()))
+        if self.scale_init and self.is_binary:  # SPEC: the 'gaussian' kernel is not pre-scaled
+            ones = int(built.values.sum())
+            self.weight.mul_(self.window).mul_(built.values.size / ones if ones else 1.0)
 
-    # -- forward ----------------------------------------------------------------------------
+    # -- forward ------------------------------------------------------------------------------
 
     @property
     def is_binary(self) -> bool:
@@ -82,55 +130,23 @@ class WindowedLayer:
         return self.window_spec.form in BINARY_FORMS
 
     def masked_weight(self) -> Tensor:
-        """The effective weight ``weight * window`` used in forward.
+        """The effective weight used in forward, computed from ``weight`` on every call.
 
-        In eval mode without autograd the product is cached, keyed on the weight's version
-        counter, so inference costs the same as the plain layer; any in-place update, ``.to()``
-        or ``load_state_dict`` changes the key. Writes through ``.data`` bypass that counter, so
-        reading ``layer.weight`` and calling ``train()`` / ``eval()`` drop the cache as well;
-        ``.data`` writes through ``parameters()`` need one of these before the next forward.
+        Binary windows select with ``torch.where`` (no float copy of the bool window); a frozen
+        layer's ``weight`` is already masked.
         """
-        # not ``self.weight``: that read drops the cache (see ``__getattr__``), except where
-        # spectral_norm or a parametrization computes ``weight`` as an ordinary attribute
-        weight = self._parameters.get("weight")  # type: ignore[attr-defined]
-        if weight is None:
-            weight = self.weight
-        if self.frozen:
-            return weight
-        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
-            return self._multiply(weight)
-        key = (
-            weight._version,
-            weight.data_ptr(),
-            weight.dtype,
-            self.window._version,
-            self.window.data_ptr(),
-            torch.is_inference_mode_enabled(),
-        )
-        if self._eval_cache is None or self._eval_cache[0] != key:
-            self._eval_cache = (key, self._multiply(weight))
-        return self._eval_cache[1]
+        return self.weight if self.frozen else self._mask(self.weight)
 
-    def _multiply(self, weight: Tensor) -> Tensor:
-        return weight * self._window_as(weight)
-
-    def _window_as(self, weight: Tensor) -> Tensor:
-        # ``weight * bool_window`` converts the mask on every call, which costs more than the
-        # multiply itself: keep the converted window until the window or the dtype changes.
-        window = self.window
-        if window.dtype == weight.dtype or torch.compiler.is_compiling():
-            return window if window.dtype == torch.bool else window.to(weight.dtype)
-        key = (weight.dtype, window._version, window.data_ptr())
-        if self._window_cache is None or self._window_cache[0] != key:
-            with torch.inference_mode(False):  # built under inference_mode, still fit for autograd
-                self._window_cache = (key, window.to(weight.dtype))
-        return self._window_cache[1]
+    def _mask(self, weight: Tensor) -> Tensor:
+        if self.window.dtype == torch.bool:
+            return torch.where(self.window, weight, 0.0)
+        return weight * self.window
 
     # -- inference and export ----------------------------------------------------------------
 
     @torch.no_grad()
     def freeze(self) -> WindowedLayer:
-        """Inference mode: store the masked weight in ``weight`` once; forward multiplies no more.
+        """Inference fast path: store the masked weight in ``weight`` once; forward masks no more.
 
         ``weight`` stops requiring grad. For binary forms :meth:`unfreeze` undoes this exactly
         (the masked weight is a valid weight for the same window). For 'gaussian' the real-valued
@@ -140,14 +156,12 @@ class WindowedLayer:
 
         Returns:
             The layer itself.
-
         """
         if not self.frozen:
-            self.weight.copy_(self._multiply(self.weight))
+            self.weight.copy_(self._mask(self.weight))
             self._requires_grad_before_freeze = self.weight.requires_grad
             self.weight.requires_grad_(False)
             self.frozen = True
-            self._eval_cache = None
         return self
 
     def unfreeze(self) -> WindowedLayer:
@@ -155,7 +169,6 @@ class WindowedLayer:
 
         Raises:
             ValueError: For a frozen 'gaussian' layer, whose window cannot be divided out.
-
         """
         if self.frozen:
             if not self.is_binary:
@@ -190,23 +203,7 @@ class WindowedLayer:
             parameter.requires_grad_(getattr(self, name).requires_grad)
         if self.frozen:  # the plain copy is an ordinary layer: it trains as before the freeze
             plain.weight.requires_grad_(self._requires_grad_before_freeze)
-        return plain.train(self.training)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "weight":  # the caller may write through ``.data``, unseen by the version key
-            self.__dict__["_eval_cache"] = None
-        return super().__getattr__(name)  # type: ignore[misc]
-
-    def train(self, mode: bool = True) -> WindowedLayer:
-        """Switch train / eval mode as the parent does and drop the eval cache."""
-        self._eval_cache = None
-        return super().train(mode)  # type: ignore[misc]
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()  # type: ignore[misc]
-        state.pop("_eval_cache", None)
-        state.pop("_window_cache", None)
-        return state
+        return plain.train(self.training)  # type: ignore[attr-defined]
 
     # -- counting (seed-compatible names) -----------------------------------------------------
 
@@ -242,7 +239,7 @@ class WindowedLayer:
                 f", radius={spec.radius:.4g}, x_grid=({n_x // spec.x_width}, {spec.x_width})"
                 f", y_grid=({n_y // spec.y_width}, {spec.y_width})"
             )
-        if spec.form in ("random", "individual", "kernel"):
+        if spec.form in RANDOM_FORMS:
             text += f", seed={spec.seed}"
         return text
 
@@ -264,7 +261,7 @@ class WindowedLayer:
     ) -> None:
         key = prefix + "window"
         loaded = state_dict.get(key)
-        if loaded is not None and not _same_window(loaded, self.window):
+        if loaded is not None and not self._same_window(loaded):
             raise ValueError(
                 f"state_dict[{key!r}] does not match this layer's window ({self._window_repr()}); "
                 "build the layer with the same form, usage/radius, grids and seed as the saved one"
@@ -276,15 +273,82 @@ class WindowedLayer:
             missing_keys.remove(key)  # plain-layer checkpoints carry no window: ours is rebuilt
         if self.frozen:
             with torch.no_grad():
-                self.weight.copy_(self._multiply(self.weight))  # forward no longer masks
+                self.weight.copy_(self._mask(self.weight))  # forward no longer masks
+
+    def _same_window(self, loaded: Tensor) -> bool:
+        window = self.window
+        if loaded.shape != window.shape:
+            return False
+        if window.is_meta:  # nothing to compare with yet: compare with the recipe's window
+            n_x, n_y = self._channel_axes()
+            built = self.window_spec.build(n_x, n_y, tuple(window.shape[2:]))
+            window = _broadcastable(built.values, window.dim()).expand(loaded.shape)
+        if window.dtype == torch.bool:
+            return bool(torch.equal(loaded.to(window.device, torch.bool), window))
+        return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
 
 
-def _same_window(loaded: Tensor, window: Tensor) -> bool:
-    if loaded.shape != window.shape:
-        return False
-    if window.dtype == torch.bool:
-        return bool(torch.equal(loaded.to(window.device, torch.bool), window))
-    return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
+def _broadcastable(values: np.ndarray, dim: int) -> Tensor:
+    """A built ``(y, x[, *kernel])`` window as a tensor that broadcasts over the weight."""
+    tensor = torch.from_numpy(values)
+    return tensor.reshape(tensor.shape + (1,) * (dim - tensor.dim()))
+
+
+class MouseLayer:
+    """Mixin of the mouse-mimetic layers: the parent's arguments plus ``usage`` or ``radius``.
+
+    Args:
+        *args: The torch layer's positional arguments.
+        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
+        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
+        in_grid: ``(rows, cols)`` of the input channels; default the exact factorisation
+            nearest a square.
+        out_grid: ``(rows, cols)`` of the output channels.
+        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
+        **kwargs: The torch layer's keyword arguments (``bias``, ``device``, ``dtype`` ...).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        usage: float | None = None,
+        radius: float | None = None,
+        in_grid: Sequence[int] | None = None,
+        out_grid: Sequence[int] | None = None,
+        scale_init: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        grids = {"in_grid": in_grid, "out_grid": out_grid}
+        x_name, y_name = self._grid_names  # type: ignore[attr-defined]
+        recipe = recipes.mouse(usage, radius, grids[x_name], grids[y_name],
+                               grid_names=(x_name, y_name))  # fmt: skip
+        super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
+
+
+class SchizoLayer:
+    """Mixin of the schizophrenia-mimicking layers: the parent's arguments plus ``usage``.
+
+    Args:
+        *args: The torch layer's positional arguments.
+        usage: Fraction of weights kept, in (0, 1].
+        form: The window form (each layer lists its own).
+        seed: Seed of the random forms (drawn from torch's RNG when omitted; recorded).
+        scale_init: Scale the initial weight by ``1 / usage`` (binary forms).
+        **kwargs: The torch layer's keyword arguments.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        usage: float | None = None,
+        form: str = "diagonal",
+        seed: int | None = None,
+        scale_init: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        recipe = recipes.schizo(form, usage, seed, allowed=self._schizo_forms,
+                                layer=type(self).__name__, draw_seed=torch_seed)  # fmt: skip
+        super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
 
 
 def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str, Any]:
@@ -299,42 +363,3 @@ def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str,
     weight = layer.weight
     return {**arguments, "bias": layer.bias is not None, "device": weight.device,
             "dtype": weight.dtype}  # fmt: skip
-
-
-def warn_dead_channels(n_x: int, n_y: int, spec: WindowSpec, layer: str) -> None:
-    """Warn when a '2d' grid leaves channels outside whole rows (the seed's behaviour)."""
-    if spec.form != "2d" or n_y <= 1 or spec.x_width > n_x or spec.y_width > n_y:
-        return  # nothing to warn about, or the builder refuses the grid with an error
-    if n_y % spec.y_width:
-        dead = n_y - (n_y // spec.y_width) * spec.y_width
-        warnings.warn(
-            f"{layer}: {n_y} y channels are not a multiple of output2d_width={spec.y_width}; "
-            f"the last {dead} are never connected (dead), as in the original code",
-            stacklevel=4,
-        )
-    if n_x % spec.x_width:
-        warnings.warn(
-            f"{layer}: {n_x} x channels are not a multiple of input2d_width={spec.x_width}; "
-            "the channels of the last partial grid row sit outside the unit plane",
-            stacklevel=4,
-        )
-
-
-def torch_seed() -> int:
-    """A fresh seed for random forms from torch's RNG (reproducible after ``torch.manual_seed``)."""
-    return int(torch.randint(2**31 - 1, ()).item())
-
-
-def bind_plain_arguments(
-    plain_class: type[nn.Module], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """``plain_class``'s constructor arguments by name, defaults filled in.
-
-    Lets the clean-API layers take exactly the parent's arguments (positional or keyword)
-    without restating its signature; wrong arguments raise the parent's own ``TypeError``.
-    """
-    bound = inspect.signature(plain_class.__init__).bind(None, *args, **kwargs)
-    bound.apply_defaults()
-    arguments = dict(bound.arguments)
-    del arguments["self"]
-    return arguments

@@ -1,8 +1,9 @@
-"""Windowed ``nn.ConvTranspose2d`` layers: mouse-mimetic and seed-compatible.
+"""Windowed ``nn.ConvTranspose2d`` layers: mouse-mimetic and schizophrenia-mimicking.
 
 As in the original code the axes swap here: x is the *output* channels of a group
 (``out_channels // groups``) and y the input channels, so the seed's ``input2d_width`` describes
-the output plane. The clean :class:`MouseConvTranspose2d` names its grids by data flow instead.
+the output plane. The clean layers name their grids by data flow instead. The seed-compatible
+``mConvTranspose2d`` lives in :mod:`bionn.layers.compat`.
 
 Example:
     >>> import torch, bionn
@@ -13,56 +14,23 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.nn.common_types import _size_2_t
 
-from bionn.layers._specs import CONV_FORMS, check_channels, check_groups, mouse_spec, seed_args_spec
-from bionn.layers._windowed import (
-    WindowedLayer,
-    bind_plain_arguments,
-    torch_seed,
-    warn_dead_channels,
-)
-from bionn.windows import WindowSpec
+from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
 
-__all__ = ["MouseConvTranspose2d", "WindowedConvTranspose2d", "mConvTranspose2d"]
-
-Device = torch.device | str | None
+__all__ = ["MouseConvTranspose2d", "SchizoConvTranspose2d", "WindowedConvTranspose2d"]
 
 
 class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
-    """``nn.ConvTranspose2d`` whose weight is multiplied by a fixed window built from ``spec``."""
+    """``nn.ConvTranspose2d`` whose weight is masked by the window of ``recipe`` in every forward.
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: _size_2_t,
-        stride: _size_2_t = 1,
-        padding: _size_2_t = 0,
-        output_padding: _size_2_t = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: _size_2_t = 1,
-        padding_mode: str = "zeros",
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        spec: WindowSpec,
-        scale_init: bool = True,
-    ) -> None:
-        check_channels(in_channels=in_channels, out_channels=out_channels)
-        check_groups(in_channels, out_channels, groups)
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
-            dilation, padding_mode, device=device, dtype=dtype,
-        )  # fmt: skip
-        self._install_window(spec, scale_init)
+    Takes ``nn.ConvTranspose2d``'s arguments plus the keyword-only ``recipe`` and
+    ``scale_init`` of :class:`~bionn.layers.WindowedLayer`. The window's x axis is the output
+    channels of a group, its y axis the input channels (SPEC).
+    """
+
+    _grid_names = ("out_grid", "in_grid")
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.out_channels // self.groups, self.in_channels
@@ -81,97 +49,19 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
         )  # fmt: skip
 
 
-class MouseConvTranspose2d(WindowedConvTranspose2d):
-    """Mouse-mimetic transposed conv, grids named by data flow.
+class MouseConvTranspose2d(MouseLayer, WindowedConvTranspose2d):
+    """Mouse-mimetic ``nn.ConvTranspose2d``, grids named by data flow.
 
-    Positional and keyword arguments are those of ``nn.ConvTranspose2d``; ours are keyword-only.
-
-    Args:
-        *args: ``nn.ConvTranspose2d`` arguments.
-        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
-        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
-        in_grid: ``(rows, cols)`` of the input channels (the window's y axis).
-        out_grid: ``(rows, cols)`` of the ``out_channels // groups`` output channels (x axis).
-        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
-        **kwargs: ``nn.ConvTranspose2d`` keyword arguments.
+    Takes ``nn.ConvTranspose2d``'s arguments plus the keyword-only ones of
+    :class:`~bionn.layers.MouseLayer`: ``in_grid`` lays out the input channels (the window's
+    y axis), ``out_grid`` the ``out_channels // groups`` output channels (its x axis).
     """
 
-    def __init__(
-        self,
-        *args: Any,
-        usage: float | None = None,
-        radius: float | None = None,
-        in_grid: Sequence[int] | None = None,
-        out_grid: Sequence[int] | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        conv = bind_plain_arguments(nn.ConvTranspose2d, args, kwargs)
-        check_channels(in_channels=conv["in_channels"], out_channels=conv["out_channels"])
-        check_groups(conv["in_channels"], conv["out_channels"], conv["groups"])
-        spec = mouse_spec(
-            n_x=conv["out_channels"] // conv["groups"],
-            n_y=conv["in_channels"],
-            x_grid=out_grid,
-            y_grid=in_grid,
-            x_grid_name="out_grid",
-            y_grid_name="in_grid",
-            usage=usage,
-            radius=radius,
-        )
-        super().__init__(**conv, spec=spec, scale_init=scale_init)
 
+class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
+    """Schizophrenia-mimicking ``nn.ConvTranspose2d`` keeping ``usage`` of the weights.
 
-class mConvTranspose2d(WindowedConvTranspose2d):  # noqa: N801 - the seed's name
-    """Seed-compatible transposed conv: the original ``mConvTranspose2d`` arguments.
-
-    Defaults and the axis swap are the seed's: ``input2d_width`` is the grid width of the output
-    channels, ``output2d_width`` that of the input channels.
+    Takes ``nn.ConvTranspose2d``'s arguments plus the keyword-only ones of
+    :class:`~bionn.layers.SchizoLayer`; forms as :class:`~bionn.layers.SchizoConv2d`, the band
+    running between output (x) and input (y) channels.
     """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: _size_2_t,
-        stride: _size_2_t = 1,
-        padding: _size_2_t = 0,
-        output_padding: _size_2_t = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: _size_2_t = 1,
-        padding_mode: str = "zeros",
-        halfbandwidth: float = 0,
-        param_reduction: float = 0.5,
-        form: str = "diagonal",
-        input2d_width: int = 10,
-        output2d_width: int = 10,
-        window2d_width: float = 1.41,
-        print_param_usage: bool = False,
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        seed: int | None = None,
-        scale_init: bool = True,
-    ) -> None:
-        check_channels(in_channels=in_channels, out_channels=out_channels)
-        check_groups(in_channels, out_channels, groups)
-        spec = seed_args_spec(
-            form=form,
-            halfbandwidth=halfbandwidth,
-            param_reduction=param_reduction,
-            input2d_width=input2d_width,
-            output2d_width=output2d_width,
-            window2d_width=window2d_width,
-            seed=seed,
-            allowed=CONV_FORMS,
-            layer=type(self).__name__,
-            draw_seed=torch_seed,
-        )
-        warn_dead_channels(out_channels // groups, in_channels, spec, type(self).__name__)
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
-            dilation, padding_mode, device, dtype, spec=spec, scale_init=scale_init,
-        )  # fmt: skip
-        if print_param_usage:
-            print("param %usage:", 100.0 * self.usage)

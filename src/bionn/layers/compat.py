@@ -1,0 +1,89 @@
+"""The seed's PyTorch layer names, generated from one table of the seed's arguments.
+
+``mLinear``, ``mConv2d``, ``mConvTranspose2d``, ``SzLinear`` and ``SzConv2d`` come from
+:data:`bionn.seed_defaults.SEED_LAYERS`, which ``bionn.keras`` shares.
+
+Each takes the torch layer's own arguments, then the seed's window arguments in the seed's
+order (``halfbandwidth``, ``param_reduction``, ``form``, ``input2d_width`` ...), then ``device``
+and ``dtype``; ``seed`` (random forms) and ``scale_init`` are keyword-only additions. The seed's
+'kernel' form crashed; here it works. A non-zero ``halfbandwidth`` sets the band directly.
+Grids that do not divide the channels reproduce the seed's masks with a warning about dead
+channels.
+
+Example:
+    >>> import torch, bionn
+    >>> layer = bionn.mLinear(100, 50, form="2d", input2d_width=10, output2d_width=10,
+    ...                       window2d_width=0.5)
+    >>> layer(torch.randn(2, 100)).shape
+    torch.Size([2, 50])
+"""
+
+from __future__ import annotations
+
+import inspect
+from inspect import Parameter
+from typing import Any
+
+from bionn import recipes
+from bionn.layers._windowed import WindowedLayer, torch_seed
+from bionn.layers.conv import WindowedConv2d
+from bionn.layers.conv_transpose import WindowedConvTranspose2d
+from bionn.layers.linear import WindowedLinear
+from bionn.seed_defaults import SEED_DEFAULTS, SEED_LAYERS, SeedLayer
+
+__all__ = ["SzConv2d", "SzLinear", "mConv2d", "mConvTranspose2d", "mLinear"]
+
+_WINDOWED = {"linear": WindowedLinear, "conv": WindowedConv2d,
+             "conv_transpose": WindowedConvTranspose2d}  # fmt: skip
+_FACTORY = ("device", "dtype")
+
+
+def _signature(row: SeedLayer, base: type[WindowedLayer]) -> inspect.Signature:
+    """The plain layer's arguments, the seed's window arguments, then device and dtype."""
+    plain = list(inspect.signature(base.plain_class().__init__).parameters.values())
+    window = [Parameter(name, Parameter.POSITIONAL_OR_KEYWORD, default=default)
+              for name, default in row.defaults().items()]  # fmt: skip
+    ours = [Parameter("seed", Parameter.KEYWORD_ONLY, default=None),
+            Parameter("scale_init", Parameter.KEYWORD_ONLY, default=True)]  # fmt: skip
+    head = [p for p in plain if p.name not in _FACTORY]
+    return inspect.Signature([*head, *window, *(p for p in plain if p.name in _FACTORY), *ours])
+
+
+def _seed_class(row: SeedLayer) -> type[WindowedLayer]:
+    base = _WINDOWED[row.kind]
+    signature = _signature(row, base)
+
+    def __init__(self: WindowedLayer, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        window = {**SEED_DEFAULTS, **{name: arguments.pop(name) for name in row.window_args}}
+        recipe = recipes.seed_args(
+            form=window["form"], halfbandwidth=window["halfbandwidth"],
+            param_reduction=window["param_reduction"], input2d_width=window["input2d_width"],
+            output2d_width=window["output2d_width"], window2d_width=window["window2d_width"],
+            seed=arguments.pop("seed"), allowed=row.forms, layer=row.name, draw_seed=torch_seed,
+        )  # fmt: skip
+        base.__init__(self, **arguments, recipe=recipe)  # type: ignore[misc]
+        if window["print_param_usage"]:
+            print("param %usage:", 100.0 * self.usage)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    doc = (
+        f"Seed-compatible ``{base.plain_class().__name__}``: the original ``{row.name}`` "
+        f"arguments and defaults.\n\n    Window arguments, in order: "
+        f"{', '.join(f'``{n}={SEED_DEFAULTS[n]!r}``' for n in row.window_args)}; "
+        f"forms {row.forms}. See :mod:`bionn.layers.compat`.\n"
+    )
+    namespace = {"__init__": __init__, "__doc__": doc, "__module__": __name__,
+                 "__qualname__": row.name}  # fmt: skip
+    return type(row.name, (base,), namespace)
+
+
+_CLASSES = {row.name: _seed_class(row) for row in SEED_LAYERS if row.framework == "torch"}
+mLinear = _CLASSES["mLinear"]  # noqa: N816 - the seed's names
+mConv2d = _CLASSES["mConv2d"]  # noqa: N816
+mConvTranspose2d = _CLASSES["mConvTranspose2d"]  # noqa: N816
+SzLinear = _CLASSES["SzLinear"]
+SzConv2d = _CLASSES["SzConv2d"]
