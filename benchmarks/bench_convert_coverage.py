@@ -112,6 +112,15 @@ def torchvision_case(name: str, family: str) -> Case:
     return Case(name, family, build, [SMALL_IMAGE, (1, 3, 224, 224), (1, 3, 299, 299)])
 
 
+def parameter_count(name: str) -> int:
+    """The parameter count torchvision records for a model's weights (0 if none)."""
+    try:
+        weights = MODELS.get_model_weights(name)
+    except ValueError:
+        return 0
+    return min(w.meta.get("num_params", 0) for w in weights)
+
+
 def timm_cases(patterns: list[str]) -> list[Case]:
     import timm
 
@@ -271,7 +280,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cases = torchvision_cases(args.only) + ([] if args.no_timm else timm_cases(args.only))
+    # timm's small models first, then torchvision's by size: a run cut short covers the most
+    cases = ([] if args.no_timm else timm_cases(args.only)) + sorted(
+        torchvision_cases(args.only), key=lambda case: parameter_count(case.name)
+    )
     results = []
     print(f"{HEADER}\n{'-' * len(HEADER)}")
     with tempfile.TemporaryDirectory() as folder:

@@ -122,9 +122,9 @@ def _layer_row(
         weights=weights,
         active=round(weights * usage),
         usage=usage,
-        positive=int((weight > 0).sum()),
-        negative=int((weight < 0).sum()),
-        zero=int((weight == 0).sum()),
+        positive=int(torch.count_nonzero(weight > 0)),  # count_nonzero: no int64 sum of bools
+        negative=int(torch.count_nonzero(weight < 0)),
+        zero=int(torch.count_nonzero(weight == 0)),
     )
 
 
