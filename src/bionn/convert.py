@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import torch
@@ -37,8 +36,7 @@ from bionn.layers import (
     WindowedLayer,
     plain_arguments,
 )
-from bionn.recipes import SCHIZO_CONV_FORMS
-from bionn.selection import LayerChange, Selector
+from bionn.selection import LayerChange, SchizoArguments, Selector
 from bionn.surgery import ConversionReport, Policy, ReplaceFn, replace_layers
 
 __all__ = [
@@ -137,23 +135,11 @@ def schizofy(
         The :class:`ConversionReport`.
 
     """
-    seeds = None if seed is None else itertools.count(seed)
-
-    def linear_args() -> dict[str, object]:
-        return {"usage": usage, "form": form, "seed": next(seeds) if seeds else _draw_seed()}
-
-    def conv_args() -> dict[str, object]:  # called per converted conv, so only convs can fail
-        if conv_form is None and form not in SCHIZO_CONV_FORMS:
-            raise ValueError(
-                f"schizofy: form={form!r} has no conv version; pass conv_form= "
-                f"(one of {SCHIZO_CONV_FORMS}) or exclude the conv layers"
-            )
-        return {**linear_args(), "form": conv_form or form}
-
+    arguments = SchizoArguments(usage, form, conv_form, seed, _draw_seed)
     policy = {
-        nn.Linear: _rebuilder(SchizoLinear, keep_weights, linear_args),
-        nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, conv_args),
-        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, conv_args),
+        nn.Linear: _rebuilder(SchizoLinear, keep_weights, arguments.linear),
+        nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, arguments.conv),
+        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, arguments.conv),
     }
     return replace_layers(
         model,

@@ -1,6 +1,6 @@
 """Which layers a conversion changes: the rules shared by PyTorch and Keras model surgery.
 
-Framework-neutral (standard library only): :mod:`bionn.surgery` (PyTorch) and
+Framework-neutral (no torch, no keras): :mod:`bionn.surgery` (PyTorch) and
 :mod:`bionn.keras.convert` apply the same include / exclude selection and default rules, and
 report what they changed in the same :class:`LayerChange` rows.
 
@@ -15,10 +15,13 @@ Default rules leave alone, and list with a reason, the layers a window does not 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Iterable
+import itertools
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-__all__ = ["LayerChange", "LayerRules", "Selector", "format_changes"]
+from bionn.recipes import SCHIZO_CONV_FORMS
+
+__all__ = ["LayerChange", "LayerRules", "SchizoArguments", "Selector", "format_changes"]
 
 Selector = Iterable[type | str]
 
@@ -122,6 +125,40 @@ class LayerRules:
         if channels < self.min_channels:
             return f"{channels} channels < min_channels={self.min_channels}"
         return ""
+
+
+class SchizoArguments:
+    """The window arguments ``schizofy`` gives each converted layer, in conversion order.
+
+    Layer ``i`` gets seed ``seed + i``, or one from ``draw_seed`` when ``seed`` is None.
+    """
+
+    def __init__(
+        self, usage: float, form: str, conv_form: str | None, seed: int | None,
+        draw_seed: Callable[[], int],
+    ) -> None:  # fmt: skip
+        self.usage, self.form, self.conv_form = usage, form, conv_form
+        self._seeds = itertools.count(seed) if seed is not None else None
+        self._draw_seed = draw_seed
+
+    def linear(self) -> dict[str, object]:
+        """``usage``, ``form`` and ``seed`` of the next dense / linear layer."""
+        seed = next(self._seeds) if self._seeds else self._draw_seed()
+        return {"usage": self.usage, "form": self.form, "seed": seed}
+
+    def conv(self) -> dict[str, object]:
+        """The same for the next conv; called per converted conv, so only convs can fail.
+
+        Raises:
+            ValueError: ``form`` has no conv version and no ``conv_form`` was given.
+
+        """
+        if self.conv_form is None and self.form not in SCHIZO_CONV_FORMS:
+            raise ValueError(
+                f"schizofy: form={self.form!r} has no conv version; pass conv_form= "
+                f"(one of {SCHIZO_CONV_FORMS}) or exclude the conv layers"
+            )
+        return {**self.linear(), "form": self.conv_form or self.form}
 
 
 def matches(name: str, pattern: str) -> bool:

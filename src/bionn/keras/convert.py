@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import random
 import warnings
 from collections.abc import Callable, Iterator
@@ -38,8 +37,7 @@ from bionn.keras.conv import MouseConv2D, SchizoConv2D
 from bionn.keras.conv_transpose import MouseConv2DTranspose, SchizoConv2DTranspose
 from bionn.keras.dense import MouseDense, SchizoDense
 from bionn.keras.summary import window_summary
-from bionn.recipes import SCHIZO_CONV_FORMS
-from bionn.selection import LayerChange, LayerRules, Selector, format_changes
+from bionn.selection import LayerChange, LayerRules, SchizoArguments, Selector, format_changes
 
 __all__ = ["KerasConversion", "mousify", "schizofy"]
 
@@ -143,25 +141,14 @@ def schizofy(
         The :class:`KerasConversion`.
 
     """
-    seeds = itertools.count(seed) if seed is not None else None
-    scale = not keep_weights
-
-    def window(form_: str) -> dict[str, Any]:
-        drawn = next(seeds) if seeds else random.randrange(2**31 - 1)
-        return {"usage": usage, "form": form_, "seed": drawn, "scale_init": scale}
-
-    def conv_window() -> dict[str, Any]:  # called per converted conv, so only convs can fail
-        if conv_form is None and form not in SCHIZO_CONV_FORMS:
-            raise ValueError(
-                f"schizofy: form={form!r} has no conv version; pass conv_form= "
-                f"(one of {SCHIZO_CONV_FORMS}) or exclude the conv layers"
-            )
-        return window(conv_form or form)
-
+    arguments = SchizoArguments(usage, form, conv_form, seed, lambda: random.randrange(2**31 - 1))
+    scale = {"scale_init": not keep_weights}
     makers: dict[type, Maker] = {
-        keras.layers.Dense: lambda c: SchizoDense(**c, **window(form)),
-        keras.layers.Conv2D: lambda c: SchizoConv2D(**c, **conv_window()),
-        keras.layers.Conv2DTranspose: lambda c: SchizoConv2DTranspose(**c, **conv_window()),
+        keras.layers.Dense: lambda c: SchizoDense(**c, **arguments.linear(), **scale),
+        keras.layers.Conv2D: lambda c: SchizoConv2D(**c, **arguments.conv(), **scale),
+        keras.layers.Conv2DTranspose: lambda c: SchizoConv2DTranspose(
+            **c, **arguments.conv(), **scale
+        ),
     }
     return convert_layers(model, makers, include, exclude, min_channels, skip_last,
                           keep_weights, "schizofy")  # fmt: skip
