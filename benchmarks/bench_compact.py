@@ -5,8 +5,8 @@ torchvision's ResNet-18 after ``bionn.mousify`` (usage 0.35). "Plain" is the sam
 every windowed layer turned back into its torch layer (``to_plain``), saved by safetensors.
 
 Timing: median over repeats of one forward pass (after warm-up) in eval mode: under
-``torch.inference_mode`` for the plain, windowed (cached product) and frozen models, and with
-autograd on (the windowed layers multiply every call, as in training) against the plain model.
+``torch.inference_mode`` for the plain, windowed (masking every call) and frozen models, and
+with autograd on, as in training, against the plain model.
 
     .venv/bin/python benchmarks/bench_compact.py [--repeats 15] [--threads 2] [--device cpu]
 """
@@ -76,8 +76,10 @@ def median_ms(
 
 
 def timings(model: nn.Module, x: torch.Tensor, repeats: int) -> dict[str, float]:
-    """Median forward ms: inference (plain, windowed with its cached product, frozen) and with
-    autograd on, as in training (plain, windowed multiplying every call)."""
+    """Median forward ms: inference (plain, windowed, frozen) and with autograd on (as in training).
+
+    Windowed layers mask their weight on every call; frozen ones hold the masked weight.
+    """
     model = model.eval().to(x.device)
     plain = plain_copy(model)
     frozen = copy.deepcopy(model)
@@ -93,7 +95,7 @@ def timings(model: nn.Module, x: torch.Tensor, repeats: int) -> dict[str, float]
     return median_ms(
         {
             "plain": inference(plain),
-            "windowed (cached)": inference(model),
+            "windowed": inference(model),
             "frozen": inference(frozen),
             "plain, grad on": lambda: plain(x),
             "windowed, grad on": lambda: model(x),

@@ -192,5 +192,97 @@ def test_corrupt_data_is_a_clear_error(tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[-20] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="is corrupt: its tensors do not match the checksum"):
+    with pytest.raises(
+        ValueError, match="is corrupt or was edited: its metadata and tensors do not match"
+    ):
+        bionn.load_compact(path, mixed_model())
+
+
+def test_tied_weights_of_converted_layers_round_trip_once(tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    def tied_model() -> nn.Sequential:
+        model = nn.Sequential(nn.Linear(8, 32), nn.Linear(32, 32), nn.Linear(32, 32),
+                              nn.Linear(32, 4))  # fmt: skip
+        model[2].weight = model[1].weight
+        bionn.mousify(model)
+        return model
+
+    model = trained_linear(tied_model())
+    path = tmp_path / "t.safetensors"
+    bionn.save_compact(model, path)
+    with safe_open(path, framework="pt") as file:
+        assert sorted(k for k in file.keys() if k.endswith("weight_active")) == ["1.weight_active"]
+    copy = tied_model()
+    bionn.load_compact(path, copy)
+    assert copy[1].weight is copy[2].weight and copy[1].window is copy[2].window
+    x = torch.randn(3, 8)
+    assert torch.equal(copy(x), model(x))
+
+
+def rewrite(path: Path, edit) -> None:
+    """Rewrite a compact file after ``edit(tensors, metadata)``; reseal its checksum if asked."""
+    from safetensors import safe_open
+
+    from bionn.compact import _digest
+
+    with safe_open(path, framework="pt") as file:
+        metadata = file.metadata()
+        tensors = {key: file.get_tensor(key) for key in file.keys()}
+    if edit(tensors, metadata) == "reseal":
+        metadata["bionn.sha256"] = _digest(tensors, metadata)
+    save_file(tensors, path, metadata=metadata)
+
+
+def edit_layers(tensors: dict, metadata: dict) -> None:
+    metadata["bionn.layers"] = metadata["bionn.layers"].replace('"seed": 3', '"seed": 4')
+
+
+def reinterpret_dtype(tensors: dict, metadata: dict) -> None:
+    tensors["1.running_mean"] = tensors["1.running_mean"].view(torch.int32)  # same bytes
+
+
+def test_edited_metadata_or_header_fails_the_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    for edit in (edit_layers, reinterpret_dtype):
+        bionn.save_compact(mixed_model(), path)
+        rewrite(path, edit)
+        with pytest.raises(ValueError, match=f"{path} is corrupt or was edited"):
+            bionn.load_compact(path, mixed_model())
+
+
+def resealed(edit):
+    def run(tensors: dict, metadata: dict) -> str:
+        edit(tensors, metadata)
+        return "reseal"
+
+    return run
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t, m: m.update({"bionn.layers": "{not json"}), "metadata 'bionn.layers' is missing"),
+    (lambda t, m: m.pop("bionn.aliases"), "metadata 'bionn.aliases' is missing or not JSON"),
+    (lambda t, m: m.update({"bionn.layers": "[1, 2]"}), "'bionn.layers' is not a JSON object"),
+    (lambda t, m: m.update({"bionn.layers": '{"2.": 5}'}), "holds a malformed layer entry"),
+    (lambda t, m: m.update({"bionn.aliases": '{"x": "y"}'}), "maps 'x' to 'y', which the file"),
+    (lambda t, m: t.pop("2.weight_active"), "layer '2' holds no active weights but its window"),
+    (lambda t, m: t.update({"extra": torch.zeros(2)}), "does not fit this model.*Unexpected"),
+])  # fmt: skip
+def test_malformed_file_is_a_clear_error(tmp_path: Path, edit, message: str) -> None:
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(), path)
+    rewrite(path, resealed(edit))  # a valid checksum: the structure itself is checked
+    with pytest.raises(ValueError, match=f"(?s){path}.*{message}"):
+        bionn.load_compact(path, mixed_model())
+
+
+def test_directory_missing_file_and_other_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=f"{tmp_path} is a directory, not a bionn compact file"):
+        bionn.load_compact(tmp_path, mixed_model())
+    with pytest.raises(FileNotFoundError, match="absent.safetensors"):
+        bionn.load_compact(tmp_path / "absent.safetensors", mixed_model())
+    path = tmp_path / "m.safetensors"
+    bionn.save_compact(mixed_model(), path)
+    rewrite(path, resealed(lambda t, m: m.update({"bionn.compact": "1"})))
+    with pytest.raises(ValueError, match="not a bionn compact file of format '2' .its format: '1'"):
         bionn.load_compact(path, mixed_model())

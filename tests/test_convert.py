@@ -304,3 +304,164 @@ def test_plain_model_round_trip_through_to_plain() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bionn.mousify(model)  # converts again without complaint
+
+
+def tied_mlp() -> nn.Sequential:
+    model = nn.Sequential(nn.Linear(16, 32), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 32),
+                          nn.Linear(32, 4))  # fmt: skip
+    model[3].weight = model[1].weight
+    return model
+
+
+def test_tied_weight_converted_once_and_stays_tied() -> None:
+    model = tied_mlp()
+    tied = model[1].weight
+    before = tied.detach().clone()
+    result = bionn.mousify(model)
+    assert [c.name for c in result.replaced] == ["0", "1", "3"]
+    assert model[1].weight is model[3].weight is tied  # the same Parameter object
+    assert model[1].window is model[3].window  # one window
+    assert model[1].bias is not model[3].bias
+    assert torch.equal(tied, before * model[1].window)
+    assert "weight tied to '3'" in result.replaced[1].note
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.randn(4, 16)).square().sum().backward()
+    optimizer.step()
+    assert model[1].weight is model[3].weight
+    assert torch.all(model[3].masked_weight()[~model[3].window] == 0)
+
+
+def test_tied_random_windows_share_one_seed() -> None:
+    torch.manual_seed(0)
+    model = tied_mlp()
+    bionn.schizofy(model, form="random")
+    assert model[1].window is model[3].window
+    assert model[1].window_spec.seed == model[3].window_spec.seed != model[0].window_spec.seed
+
+
+def test_embedding_tied_head_left_plain_with_a_warning() -> None:
+    class LanguageModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(100, 32)
+            self.mlp = nn.Linear(32, 32)
+            self.head = nn.Linear(32, 100, bias=False)
+            self.head.weight = self.embed.weight
+
+        def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+            return self.head(torch.relu(self.mlp(self.embed(tokens))))
+
+    model = LanguageModel()
+    table = model.embed.weight.detach().clone()
+    with pytest.warns(UserWarning, match=r"left 'head' plain: weight tied to 'embed.weight' "
+                                         r"\(Embedding uses it without a window\)"):  # fmt: skip
+        result = bionn.mousify(model, skip_last=False)
+    assert [c.name for c in result.replaced] == ["mlp"]
+    assert type(model.head) is nn.Linear and model.head.weight is model.embed.weight
+    assert torch.equal(model.embed.weight, table)  # the embedding is untouched
+    assert model(torch.tensor([[1, 2, 3]])).shape == (1, 3, 100)
+
+
+def test_tie_to_a_layer_left_plain_keeps_both_plain() -> None:
+    model = tied_mlp()
+    with pytest.warns(UserWarning, match=r"left '1' plain: weight tied to '3.weight' "
+                                         r"\(left plain: excluded\)"):  # fmt: skip
+        result = bionn.mousify(model, exclude="3")
+    assert [c.name for c in result.replaced] == ["0"]
+    assert type(model[1]) is nn.Linear and model[1].weight is model[3].weight
+
+
+def test_tied_layers_whose_windows_would_differ_stay_plain() -> None:
+    model = tied_mlp()
+
+    def by_name(module: nn.Module, name: str) -> nn.Module:  # a window per name: cannot tie
+        radius = 0.3 if name == "1" else 0.6
+        return bionn.MouseLinear(module.in_features, module.out_features, radius=radius)
+
+    with pytest.warns(UserWarning, match="weight tied across '1', '3', whose windows would differ"):
+        result = replace_layers(model, {nn.Linear: by_name})
+    assert [c.name for c in result.replaced] == ["0"]
+    assert type(model[1]) is nn.Linear and model[1].weight is model[3].weight
+
+
+def test_bias_tied_to_another_module_stays_tied() -> None:
+    model = nn.Sequential(nn.Linear(32, 32), nn.LayerNorm(32), nn.Linear(32, 4))
+    model[1].bias = model[0].bias
+    bionn.mousify(model)
+    assert isinstance(model[0], bionn.MouseLinear) and model[0].bias is model[1].bias
+
+
+def test_uninitialised_lazy_layer_skipped_with_a_reason() -> None:
+    model = nn.Sequential(nn.LazyLinear(32), nn.ReLU(), nn.Linear(32, 32), nn.Linear(32, 4))
+    report = bionn.usage_report(model)  # no crash: the lazy layer has no weights yet
+    assert [r.name for r in report.layers] == ["2", "3"]
+    result = bionn.mousify(model)
+    assert [c.name for c in result.replaced] == ["2"]
+    assert "uninitialised lazy layer (LazyLinear)" in result.skipped[0].note
+    model(torch.randn(2, 20))  # the first forward makes it an nn.Linear
+    assert [c.name for c in bionn.mousify(model, min_channels=8).replaced] == ["0"]
+
+
+def test_scripted_modules_get_an_accurate_reason() -> None:
+    scripted = torch.jit.script(small_cnn())
+    with pytest.warns(UserWarning, match="nothing converted .compiled by torch.jit"):
+        result = bionn.mousify(scripted)
+    assert [(c.name, c.before) for c in result.skipped] == [("(model)", "Sequential (TorchScript)")]
+    model = nn.Sequential(nn.Linear(32, 32), torch.jit.script(small_cnn()), nn.Linear(10, 2))
+    result = bionn.mousify(model)
+    assert [c.name for c in result.replaced] == ["0"]
+    assert [c.name for c in result.skipped] == ["2", "1"]
+    assert "convert the eager model, then script it" in result.skipped[1].note
+
+
+def test_model_built_on_meta_converts_and_rebuilds_windows_after_to_empty() -> None:
+    torch.manual_seed(0)
+    reference = small_cnn()
+    bionn.schizofy(reference, form="random", conv_form="kernel", seed=3)
+    with torch.device("meta"):
+        model = small_cnn()
+    result = bionn.schizofy(model, form="random", conv_form="kernel", seed=3)
+    assert [c.name for c in result.replaced] == ["2", "4", "8"]
+    assert model[2].weight.is_meta and model[2].window.is_meta
+    model.to_empty(device="cpu")
+    for module in model.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    for index in (2, 4, 8):
+        assert torch.equal(model[index].window, reference[index].window)
+    assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
+
+
+def coverage_benchmark():
+    """benchmarks/bench_convert_coverage.py as a module: the slow test runs a subset of it."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_convert_coverage.py"
+    spec = importlib.util.spec_from_file_location("bench_convert_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    "resnet18", "lraspp_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "raft_small", "swin_t", "timm/convnext_atto", "timm/vit_tiny_patch16_224",
+])  # fmt: skip
+def test_coverage_subset_converts_forwards_and_round_trips(name: str, tmp_path) -> None:
+    torch.set_num_threads(1)
+    bench = coverage_benchmark()
+    if name.startswith("timm/"):
+        pytest.importorskip("timm")
+        cases = bench.timm_cases([name.removeprefix("timm/")])
+    else:
+        cases = bench.torchvision_cases([name])
+    for converter in bench.CONVERTERS:
+        result = bench.try_case(cases[0], converter, str(tmp_path))
+        assert result.error == ""
+        assert result.replaced > 0 and result.forward_equal and result.exact
+        assert result.ratio < 0.8  # the windowed layers hold most weights
+        assert all(note for _, note in result.skipped)  # every layer left plain says why

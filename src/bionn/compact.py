@@ -37,7 +37,7 @@ from bionn.layers import WindowedLayer
 
 __all__ = ["FORMAT_VERSION", "load_compact", "save_compact"]
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: the checksum covers the metadata and tensor headers too
 _ACTIVE = "weight_active"  # key suffix of a packed weight[window]
 _SPEC_FIELDS = ("form", "radius", "x_width", "y_width", "reduction", "halfbandwidth", "seed")
 
@@ -57,7 +57,7 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
     """
     state = model.state_dict()
     layers: dict[str, dict[str, Any]] = {}
-    packed_by_id: dict[int, Tensor] = {}
+    packed_by_id: dict[tuple[int, int], Tensor] = {}
     for prefix, layer in _windowed_layers(model).items():
         if layer.frozen and not layer.is_binary:
             raise ValueError(
@@ -71,17 +71,18 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
             )
         layers[prefix] = _layer_config(layer)
         del state[prefix + "window"], state[prefix + "weight"]
-        if id(layer) not in packed_by_id:
+        identity = (id(layer.weight), id(layer.window))  # tied layers: one weight, one window
+        if identity not in packed_by_id:
             weight = layer.weight.detach()  # 'gaussian': the raw weight; forward re-multiplies
-            packed_by_id[id(layer)] = weight[layer.window] if layer.is_binary else weight
-        state[prefix + (_ACTIVE if layer.is_binary else "weight")] = packed_by_id[id(layer)]
+            packed_by_id[identity] = weight[layer.window] if layer.is_binary else weight
+        state[prefix + (_ACTIVE if layer.is_binary else "weight")] = packed_by_id[identity]
     tensors, aliases = _deduplicate(state)
     metadata = {
         "bionn.compact": FORMAT_VERSION,
         "bionn.layers": json.dumps(layers),
         "bionn.aliases": json.dumps(aliases),
-        "bionn.sha256": _digest(tensors),
     }
+    metadata["bionn.sha256"] = _digest(tensors, metadata)
     from safetensors.torch import save_file  # lazy: safetensors is needed only here
 
     save_file(tensors, os.fspath(path), metadata=metadata)
@@ -95,12 +96,14 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
         model: A model of the saved architecture and window configuration; loaded in place.
 
     Raises:
-        ValueError: The file is not a bionn compact file, is truncated or corrupt, or comes from
-            a model with other layers or another window configuration.
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: ``path`` is a directory or not a bionn compact file; the file is truncated,
+            corrupt, edited (its metadata is under the checksum too) or malformed; or it comes
+            from a model with other layers or another window configuration. The message names
+            the file and the problem.
 
     """
-    tensors, metadata = _read(path)
-    saved_layers: dict[str, dict[str, Any]] = json.loads(metadata["bionn.layers"])
+    tensors, saved_layers, aliases = _read(path)
     model_layers = _windowed_layers(model)
     for prefix in saved_layers.keys() ^ model_layers.keys():
         where = "the model has no windowed" if prefix in saved_layers else "the file has no"
@@ -108,7 +111,7 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
             f"{path}: {where} layer {prefix[:-1]!r}; the file comes from another "
             "model (or the model was converted differently)"
         )
-    for alias, original in json.loads(metadata["bionn.aliases"]).items():
+    for alias, original in aliases.items():
         tensors[alias] = tensors[original]
     for prefix, layer in model_layers.items():
         _check_config(path, prefix, saved_layers[prefix], layer)
@@ -120,6 +123,8 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
         raise ValueError(
             f"{path} does not fit this model (another architecture?): {error}"
         ) from None
+    except ValueError as error:  # a windowed layer refusing the window it is given
+        raise ValueError(f"{path} does not fit this model: {error}") from None
 
 
 def _windowed_layers(model: nn.Module) -> dict[str, WindowedLayer]:
@@ -188,34 +193,67 @@ def _deduplicate(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str,
     return tensors, aliases
 
 
-def _digest(tensors: dict[str, Tensor]) -> str:
-    """SHA-256 over keys and raw bytes: catches corrupt data that the header cannot."""
+def _digest(tensors: dict[str, Tensor], metadata: dict[str, str]) -> str:
+    """SHA-256 over metadata, keys, dtypes, shapes and raw bytes: catches any edit or damage."""
     digest = hashlib.sha256()
+    for key in sorted(metadata):
+        if key != "bionn.sha256":
+            digest.update(f"{key}={metadata[key]}\0".encode())
     for key in sorted(tensors):
-        digest.update(key.encode())
-        digest.update(tensors[key].reshape(-1).view(torch.uint8).numpy().tobytes())
+        tensor = tensors[key]
+        digest.update(f"{key}:{tensor.dtype}:{list(tensor.shape)}\0".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, str]]:
+def _read(
+    path: str | os.PathLike[str],
+) -> tuple[dict[str, Tensor], dict[str, dict[str, Any]], dict[str, str]]:
+    """The tensors, saved layer configurations and key aliases of a checked compact file."""
     from safetensors import SafetensorError, safe_open  # lazy: needed only here
 
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not a bionn compact file")
     try:
         with safe_open(os.fspath(path), framework="pt") as file:
             metadata = file.metadata() or {}
             tensors = {key: file.get_tensor(key) for key in file.keys()}
-    except SafetensorError as error:
+    except FileNotFoundError:
+        raise
+    except (SafetensorError, OSError) as error:
         raise ValueError(
             f"{path} is not a readable safetensors file (truncated or corrupt?): {error}"
         ) from None
     if metadata.get("bionn.compact") != FORMAT_VERSION:
         raise ValueError(
-            f"{path} is not a bionn compact file (format "
-            f"{metadata.get('bionn.compact')!r}, expected {FORMAT_VERSION!r}); "
-            "plain safetensors files load with safetensors.torch.load_file"
+            f"{path} is not a bionn compact file of format {FORMAT_VERSION!r} (its format: "
+            f"{metadata.get('bionn.compact')!r}); plain safetensors files load with "
+            "safetensors.torch.load_file"
         )
-    if _digest(tensors) != metadata.get("bionn.sha256"):
+    if _digest(tensors, metadata) != metadata.get("bionn.sha256"):
         raise ValueError(
-            f"{path} is corrupt: its tensors do not match the checksum saved with them"
+            f"{path} is corrupt or was edited: its metadata and tensors do not match the "
+            "checksum saved with them"
         )
-    return tensors, metadata
+    layers = _metadata_json(path, metadata, "bionn.layers")
+    aliases = _metadata_json(path, metadata, "bionn.aliases")
+    if not all(isinstance(c, dict) and isinstance(c.get("shape"), list) for c in layers.values()):
+        raise ValueError(f"{path}: metadata 'bionn.layers' holds a malformed layer entry")
+    for alias, original in aliases.items():
+        if original not in tensors:
+            raise ValueError(
+                f"{path}: metadata 'bionn.aliases' maps {alias!r} to {original!r}, "
+                "which the file does not hold"
+            )
+    return tensors, layers, aliases
+
+
+def _metadata_json(path: object, metadata: dict[str, str], key: str) -> dict[str, Any]:
+    """``metadata[key]`` parsed as a JSON object, or a ValueError naming the file and key."""
+    try:
+        value = json.loads(metadata[key])
+    except (KeyError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: metadata {key!r} is missing or not JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: metadata {key!r} is not a JSON object")
+    return value

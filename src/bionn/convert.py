@@ -1,23 +1,11 @@
-"""Model surgery: turn the Linear / Conv layers of an existing model into windowed layers.
+"""Turn the Linear / Conv layers of an existing PyTorch model into windowed layers.
 
 :func:`mousify` gives a model mouse-mimetic '2d' windows (Saiga et al. 2025, Sci. Rep.
 15:25091), :func:`schizofy` schizophrenia-mimicking ones (Mizutani et al. 2022, Front.
-Neurorobot. 16:851471). Both run :func:`replace_layers` with a policy dict
-``{nn.Conv2d: replace_fn, ...}`` in the style of composer's module surgery: every replacement is
-built first, so a failing one leaves the model untouched; a module shared by several parents is
-replaced by one new module everywhere.
-
-Default rules leave alone, and list, the layers a window does not suit:
-
-- layers with fewer than ``min_channels`` channels on either window axis (the RGB input conv,
-  depthwise convs): their grids would be a line of a few nodes;
-- the last weight layer in registration order (the classifier or output layer);
-- subclasses of the supported types, such as ``nn.MultiheadAttention``'s ``out_proj``
-  (``NonDynamicallyQuantizableLinear``): the attention reads ``out_proj.weight`` directly, never
-  calling its forward, so a window there would silently do nothing; layers under
-  ``spectral_norm`` or another parametrization (their class is a generated subclass) would lose
-  it;
-- layers that are already windowed.
+Neurorobot. 16:851471). Both run :func:`bionn.surgery.replace_layers` with a policy dict
+``{nn.Conv2d: replace_fn, ...}``; its module docstring and :mod:`bionn.selection` list the
+layers left alone and why (the RGB stem, the classifier, attention projections, tied
+embeddings ...). Tied layers get one window and keep sharing their weight.
 
 Example:
     >>> import torch, bionn
@@ -33,11 +21,7 @@ Example:
 
 from __future__ import annotations
 
-import fnmatch
-import itertools
-import warnings
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -52,8 +36,8 @@ from bionn.layers import (
     WindowedLayer,
     plain_arguments,
 )
-from bionn.recipes import SCHIZO_CONV_FORMS
-from bionn.report import UsageReport, usage_report
+from bionn.selection import LayerChange, SchizoArguments, Selector
+from bionn.surgery import ConversionReport, Policy, ReplaceFn, replace_layers
 
 __all__ = [
     "ConversionReport",
@@ -65,42 +49,6 @@ __all__ = [
     "schizofy",
     "unfreeze",
 ]
-
-ReplaceFn = Callable[[nn.Module, str], nn.Module]
-Policy = Mapping[type[nn.Module], ReplaceFn]
-Selector = Iterable[type[nn.Module] | str]
-
-
-@dataclass(frozen=True)
-class LayerChange:
-    """One weight layer: its name, its class before and after ('' if skipped) and a note.
-
-    The note says why a skipped layer was left alone, or where else a shared replaced layer sits.
-    """
-
-    name: str
-    before: str
-    after: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ConversionReport:
-    """What :func:`replace_layers` replaced and skipped, and the model's usage afterwards."""
-
-    replaced: list[LayerChange]
-    skipped: list[LayerChange]
-    usage: UsageReport
-
-    def __str__(self) -> str:
-        lines = [f"replaced {len(self.replaced)} layer(s):"]
-        lines += [
-            f"  {c.name}: {c.before} -> {c.after}" + (f" ({c.note})" if c.note else "")
-            for c in self.replaced
-        ]
-        lines.append(f"left alone {len(self.skipped)} layer(s):")
-        lines += [f"  {c.name}: {c.before} ({c.note})" for c in self.skipped]
-        return "\n".join([*lines, "", str(self.usage)])
 
 
 def mousify(
@@ -176,7 +124,7 @@ def schizofy(
         conv_form: Conv / transposed-conv form: 'diagonal', 'individual' or 'kernel'; default
             ``form`` (an error if ``form`` has no conv version and a conv is converted).
         seed: Seed of the random forms; layer ``i`` (in conversion order) gets ``seed + i``.
-            Default: each layer draws one from torch's RNG (recorded on the layer).
+            Default: drawn from torch's RNG (recorded on the layer). Tied layers share one.
         include: As :func:`mousify`.
         exclude: As :func:`mousify`.
         min_channels: As :func:`mousify`.
@@ -187,23 +135,11 @@ def schizofy(
         The :class:`ConversionReport`.
 
     """
-    seeds = None if seed is None else itertools.count(seed)
-
-    def linear_args() -> dict[str, object]:
-        return {"usage": usage, "form": form, "seed": next(seeds) if seeds else None}
-
-    def conv_args() -> dict[str, object]:  # called per converted conv, so only convs can fail
-        if conv_form is None and form not in SCHIZO_CONV_FORMS:
-            raise ValueError(
-                f"schizofy: form={form!r} has no conv version; pass conv_form= "
-                f"(one of {SCHIZO_CONV_FORMS}) or exclude the conv layers"
-            )
-        return {**linear_args(), "form": conv_form or form}
-
+    arguments = SchizoArguments(usage, form, conv_form, seed, _draw_seed)
     policy = {
-        nn.Linear: _rebuilder(SchizoLinear, keep_weights, linear_args),
-        nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, conv_args),
-        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, conv_args),
+        nn.Linear: _rebuilder(SchizoLinear, keep_weights, arguments.linear),
+        nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, arguments.conv),
+        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, arguments.conv),
     }
     return replace_layers(
         model,
@@ -222,172 +158,38 @@ def _rebuilder(
     window_args: Callable[[], dict[str, object]] | None = None,
     **fixed_args: object,
 ) -> ReplaceFn:
-    """Return a replace function building ``windowed_class`` with the old layer's arguments."""
+    """Return a replace function building ``windowed_class`` with the old layer's arguments.
+
+    Layers tied to one weight get the same window arguments (one seed), hence one window.
+    """
+    args_by_weight: dict[int, dict[str, object]] = {}
 
     def rebuild(module: nn.Module, name: str) -> nn.Module:
         arguments = plain_arguments(module, type(module))
-        extra = {**fixed_args, **(window_args() if window_args else {})}
-        new = windowed_class(**arguments, **extra, scale_init=not keep_weights)
-        with torch.no_grad():
-            if keep_weights:
+        if id(module.weight) not in args_by_weight:
+            extra = {**fixed_args, **(window_args() if window_args else {})}
+            args_by_weight[id(module.weight)] = extra
+        new = windowed_class(
+            **arguments, **args_by_weight[id(module.weight)], scale_init=not keep_weights
+        )
+        if keep_weights:
+            with torch.no_grad():
                 new.weight.copy_(module.weight)
                 if new.is_binary:  # masked entries are zero, as scale_init leaves them
                     new.weight.mul_(new.window)
                 if module.bias is not None:
                     new.bias.copy_(module.bias)
-        for parameter_name, parameter in new.named_parameters():
-            parameter.requires_grad_(getattr(module, parameter_name).requires_grad)
         return new.train(module.training)
 
     return rebuild
 
 
-def replace_layers(
-    model: nn.Module,
-    policy: Policy,
-    *,
-    include: Selector | None = None,
-    exclude: Selector | None = None,
-    min_channels: int = 16,
-    skip_last: bool = True,
-    caller: str = "replace_layers",
-) -> ConversionReport:
-    """Replace, in place, every layer whose exact type is a key of ``policy``.
+def _draw_seed() -> int:
+    """A seed from torch's RNG (reproducible after ``torch.manual_seed``).
 
-    ``policy[type(layer)](layer, name)`` returns the replacement. The rules and arguments are
-    those of :func:`mousify`; ``caller`` names the function in messages.
-
-    Returns:
-        The :class:`ConversionReport` of the changed model.
-
+    Drawn once per converted weight, so layers tied to one weight get one window.
     """
-    rules = _Rules(policy, min_channels, caller, include, exclude)
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, tuple(policy))]
-    rules.check_include([n for n, _ in layers])
-    rules.last = layers[-1][0] if skip_last and layers else None
-
-    replaced: list[LayerChange] = []
-    skipped: list[LayerChange] = []
-    new_by_id: dict[int, nn.Module] = {}
-    for name, module in layers:
-        reason = rules.skip_reason(name, module)
-        if reason:
-            skipped.append(LayerChange(name or "(model)", type(module).__name__, "", reason))
-            continue
-        new = new_by_id[id(module)] = policy[type(module)](module, name)
-        replaced.append(LayerChange(name, type(module).__name__, type(new).__name__))
-
-    places = _install(model, new_by_id)
-    replaced = [_with_aliases(c, places) for c in replaced]
-    if not replaced:
-        reasons = sorted({c.note for c in skipped}) or ["it has no Linear / Conv layers"]
-        warnings.warn(f"{caller}: nothing converted ({'; '.join(reasons)})", stacklevel=3)
-    return ConversionReport(replaced, skipped, usage_report(model))
-
-
-class _Rules:
-    """The include / exclude selection and the default rules of the module docstring."""
-
-    def __init__(
-        self,
-        policy: Policy,
-        min_channels: int,
-        caller: str,
-        include: Selector | None,
-        exclude: Selector | None,
-    ) -> None:
-        if isinstance(min_channels, bool) or not isinstance(min_channels, int) or min_channels < 1:
-            raise ValueError(f"{caller}: min_channels must be an int >= 1, got {min_channels!r}")
-        self.policy, self.min_channels, self.caller = policy, min_channels, caller
-        self.include_types, self.include_names = _split_selector(include, "include", caller)
-        self.exclude_types, self.exclude_names = _split_selector(exclude, "exclude", caller)
-        self.selective = include is not None
-        self.last: str | None = None
-        for layer_type in self.include_types:
-            if layer_type not in policy:
-                supported = ", ".join(f"nn.{t.__name__}" for t in policy)
-                raise TypeError(
-                    f"{caller} cannot convert {layer_type.__name__} (include=); "
-                    f"supported layer types: {supported}"
-                )
-
-    def check_include(self, layer_names: list[str]) -> None:
-        """Every include name pattern must select a layer (a typo would silently convert none)."""
-        for pattern in self.include_names:
-            if not any(_matches(n, pattern) for n in layer_names):
-                raise ValueError(
-                    f"{self.caller}: include pattern {pattern!r} matches no "
-                    f"convertible layer; their names are {layer_names}"
-                )
-
-    def skip_reason(self, name: str, module: nn.Module) -> str:
-        """Why ``module`` stays as it is ('' to convert it)."""
-        named = any(_matches(name, p) for p in self.include_names)
-        if isinstance(module, WindowedLayer):
-            return "already windowed"
-        if type(module) not in self.policy:
-            return (
-                f"subclass {type(module).__name__} of a supported type: its weight may be read "
-                "or computed elsewhere (nn.MultiheadAttention reads out_proj.weight itself, "
-                "spectral_norm computes it); give the type a policy entry to convert it"
-            )
-        if type(module) in self.exclude_types or any(_matches(name, p) for p in self.exclude_names):
-            return "excluded"
-        if self.selective and not (named or type(module) in self.include_types):
-            return "not included"
-        if not name:
-            return "the model itself is the layer: nothing to replace it in"
-        if name == self.last and not named:
-            return "last layer (classifier); name it in include= to convert it"
-        channels = min(module.weight.shape[:2])  # the window's two axes, (y, x) in weight order
-        if channels < self.min_channels:
-            return f"{channels} channels < min_channels={self.min_channels}"
-        return ""
-
-
-def _split_selector(
-    selector: Selector | None, argument: str, caller: str
-) -> tuple[list[type[nn.Module]], list[str]]:
-    if selector is None:
-        return [], []
-    if isinstance(selector, (str, type)):
-        selector = [selector]
-    types, names = [], []
-    for item in selector:
-        if isinstance(item, str):
-            names.append(item)
-        elif isinstance(item, type) and issubclass(item, nn.Module):
-            types.append(item)
-        else:
-            raise TypeError(
-                f"{caller}: {argument}= takes layer types and name patterns, got {item!r}"
-            )
-    return types, names
-
-
-def _matches(name: str, pattern: str) -> bool:
-    """``fnmatch``, or ``name`` lies inside the module that ``pattern`` names."""
-    return fnmatch.fnmatchcase(name, pattern) or name.startswith(pattern + ".")
-
-
-def _install(model: nn.Module, new_by_id: dict[int, nn.Module]) -> dict[int, list[str]]:
-    """Put every replacement at each place its old module sat; returns those places by id."""
-    places: dict[int, list[str]] = {}
-    for parent_name, parent in list(model.named_modules()):
-        for child_name, child in list(parent._modules.items()):
-            if child is not None and id(child) in new_by_id:
-                setattr(parent, child_name, new_by_id[id(child)])
-                full = f"{parent_name}.{child_name}" if parent_name else child_name
-                places.setdefault(id(child), []).append(full)
-    return places
-
-
-def _with_aliases(change: LayerChange, places: dict[int, list[str]]) -> LayerChange:
-    for names in places.values():
-        if change.name in names and len(names) > 1:
-            others = ", ".join(n for n in names if n != change.name)
-            return LayerChange(change.name, change.before, change.after, f"shared; also {others}")
-    return change
+    return int(torch.randint(2**31 - 1, (), device="cpu").item())
 
 
 def freeze(model: nn.Module) -> int:

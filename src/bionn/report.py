@@ -89,7 +89,10 @@ def usage_report(model: nn.Module, include_plain: bool = True) -> UsageReport:
 
     Args:
         model: Any module.
-        include_plain: Also list plain Linear / Conv layers (usage 1.0).
+        include_plain: Also list plain Linear / Conv layers (usage 1.0); uninitialised lazy
+            layers have no weights yet and are left out.
+
+    Weights on the meta device have no values: their sign counts are 0.
     """
     rows = []
     for name, module in model.named_modules():
@@ -97,6 +100,8 @@ def usage_report(model: nn.Module, include_plain: bool = True) -> UsageReport:
             rows.append(_layer_row(name, module, module.masked_weight(), module.form,
                                    module.usage))  # fmt: skip
         elif include_plain and isinstance(module, _PLAIN_LAYERS):
+            if nn.parameter.is_lazy(module.weight):
+                continue  # an uninitialised lazy layer has no weights yet
             rows.append(_layer_row(name, module, module.weight, "-", 1.0))
     windowed = [r for r in rows if r.form != "-"]
     totals = [_sum_rows("windowed total", windowed), _sum_rows("all layers", rows)]
@@ -107,6 +112,9 @@ def _layer_row(
     name: str, module: nn.Module, weight: torch.Tensor, form: str, usage: float
 ) -> UsageRow:
     weights = weight.numel()
+    if weight.is_meta:  # shapes without values (a model built on the meta device)
+        return UsageRow(name or "(model)", type(module).__name__, form, weights,
+                        round(weights * usage), usage, 0, 0, 0)  # fmt: skip
     return UsageRow(
         name=name or "(model)",
         layer=type(module).__name__,
@@ -114,9 +122,9 @@ def _layer_row(
         weights=weights,
         active=round(weights * usage),
         usage=usage,
-        positive=int((weight > 0).sum()),
-        negative=int((weight < 0).sum()),
-        zero=int((weight == 0).sum()),
+        positive=int(torch.count_nonzero(weight > 0)),  # count_nonzero: no int64 sum of bools
+        negative=int(torch.count_nonzero(weight < 0)),
+        zero=int(torch.count_nonzero(weight == 0)),
     )
 
 

@@ -8,7 +8,8 @@ from their arguments: the clean ones (``MouseDense`` ... ``SchizoConv2DTranspose
 Keras files after ``import bionn.keras as mouse``. Windows are identical to those of the
 PyTorch layers (Saiga et al. 2025, Sci. Rep. 15:25091; Mizutani et al. 2022, Front.
 Neurorobot. 16:851471). Needs only ``bionn[keras]`` and a Keras backend (JAX, TensorFlow or
-torch): PyTorch is not imported. ``window_summary(model)`` lists form and usage per layer.
+torch): PyTorch is not imported. ``window_summary(model)`` lists form and usage per layer;
+``mousify`` / ``schizofy`` convert a model's layers (:mod:`bionn.keras.convert`).
 """
 
 from bionn.keras._windowed import WindowedKerasLayer
@@ -19,10 +20,12 @@ from bionn.keras.conv_transpose import (
     SchizoConv2DTranspose,
     WindowedConv2DTranspose,
 )
+from bionn.keras.convert import KerasConversion, mousify, schizofy
 from bionn.keras.dense import MouseDense, SchizoDense, WindowedDense
 from bionn.keras.summary import window_summary
 
 __all__ = [
+    "KerasConversion",
     "MouseConv2D",
     "MouseConv2DTranspose",
     "MouseDense",
@@ -38,5 +41,7 @@ __all__ = [
     "mConv2D",
     "mConv2DTranspose",
     "mDense",
+    "mousify",
+    "schizofy",
     "window_summary",
 ]
