@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("bionn.experiments.sweep", "a grid of usage values times seeds"),
     "report": ("bionn.experiments.report", "aggregate finished sweep runs"),
     "mask": ("bionn.viz_cli", "draw connection windows as PNG"),
+    "ablate": ("bionn.experiments.ablate", "remove trained weights by pattern, evaluate"),
 }
 
 
