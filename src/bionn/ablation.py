@@ -20,36 +20,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from bionn.removal import kept_fraction, removal_window
+from bionn.removal import AblationResult, sweep_removal
 
 __all__ = ["AblationResult", "ablate", "channel_axes", "classifier_evaluator", "find_layer"]
 
 Evaluate = Callable[[nn.Module], Mapping[str, float]]
 LAYER_TYPES = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
-
-
-@dataclass(frozen=True)
-class AblationResult:
-    """One strength of one pattern.
-
-    Attributes:
-        pattern: The removal pattern.
-        strength: Its strength (the scripts' ``id``).
-        removed: Fraction of the weights removed, 1 - f (for 'gaussian': 1 - mean of W).
-        metrics: What the evaluation callable returned, as floats.
-
-    """
-
-    pattern: str
-    strength: int
-    removed: float
-    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def find_layer(model: nn.Module, name: str) -> nn.Module:
@@ -107,26 +89,20 @@ def ablate(model: nn.Module, layer: str, pattern: str, strengths: Iterable[int],
 
     """
     module = find_layer(model, layer)
-    n_x, n_y = channel_axes(module)
     weight = module.weight
     trained = weight.detach().clone()
-    results = []
-    try:
-        for strength in strengths:
-            window = removal_window(pattern, n_x, n_y, int(strength), seed=seed,
-                                    random_protocol=random_protocol)  # fmt: skip
-            kept = kept_fraction(window)
-            with torch.no_grad():
-                weight.copy_(_removed(trained, torch.from_numpy(window), kept))
-            metrics = {key: float(value) for key, value in evaluate(model).items()}
-            result = AblationResult(pattern, int(strength), 1.0 - kept, metrics)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-    finally:
-        with torch.no_grad():
-            weight.copy_(trained)
-    return results
+
+    @torch.no_grad()
+    def apply(window: np.ndarray, kept: float) -> None:
+        weight.copy_(_removed(trained, torch.from_numpy(window), kept))
+
+    @torch.no_grad()
+    def restore() -> None:
+        weight.copy_(trained)
+
+    return sweep_removal(pattern, *channel_axes(module), strengths, apply=apply, restore=restore,
+                         evaluate=lambda: evaluate(model), seed=seed,
+                         random_protocol=random_protocol, on_result=on_result)  # fmt: skip
 
 
 def _removed(trained: Tensor, window: Tensor, kept: float) -> Tensor:

@@ -31,20 +31,42 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = [
+    "AblationResult",
     "PATTERNS",
     "RANDOM_PROTOCOLS",
     "default_strengths",
     "kept_fraction",
     "removal_window",
+    "sweep_removal",
 ]
 
 PATTERNS = ("diagonal", "gaussian", "random", "centered", "striping", "band")
 # 'numpy': one NumPy Generator draw (fast); 'python': the scripts' random.randrange stream.
 RANDOM_PROTOCOLS = ("numpy", "python")
+
+
+@dataclass(frozen=True)
+class AblationResult:
+    """One strength of one pattern, as the PyTorch and Keras ``ablate`` functions return it.
+
+    Attributes:
+        pattern: The removal pattern.
+        strength: Its strength (the scripts' ``id``).
+        removed: Fraction of the weights removed, 1 - f (for 'gaussian': 1 - mean of W).
+        metrics: What the evaluation callable returned, as floats.
+
+    """
+
+    pattern: str
+    strength: int
+    removed: float
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def default_strengths(pattern: str, n_x: int, n_y: int | None = None) -> list[int]:
@@ -112,6 +134,34 @@ def removal_window(pattern: str, n_x: int, n_y: int, strength: int, *, seed: int
     if pattern == "striping":
         return _striping(n_x, n_y, strength)
     return _band(n_x, n_y, strength)
+
+
+def sweep_removal(pattern: str, n_x: int, n_y: int, strengths: Iterable[int], *,
+                  apply: Callable[[np.ndarray, float], None], restore: Callable[[], None],
+                  evaluate: Callable[[], Mapping[str, float]], seed: int = 1,
+                  random_protocol: str = "numpy",
+                  on_result: Callable[[AblationResult], None] | None = None,
+                  ) -> list[AblationResult]:  # fmt: skip
+    """The framework-neutral loop of an ablation: window, apply, evaluate, always restore.
+
+    ``apply(window, kept)`` puts ``trained * window / kept`` into the layer; ``restore()`` puts
+    the trained weight back, also when ``evaluate`` raises or the run is interrupted.
+    """
+    results = []
+    try:
+        for strength in strengths:
+            window = removal_window(pattern, n_x, n_y, int(strength), seed=seed,
+                                    random_protocol=random_protocol)  # fmt: skip
+            kept = kept_fraction(window)
+            apply(window, kept)
+            metrics = {key: float(value) for key, value in evaluate().items()}
+            result = AblationResult(pattern, int(strength), 1.0 - kept, metrics)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        restore()
+    return results
 
 
 def _check_pattern(pattern: str) -> None:
