@@ -73,11 +73,11 @@ class AblateConfig:
             raise ValueError("--checkpoint needs --layer (a Linear / Conv2d module name)")
 
 
-def _identity(config: AblateConfig) -> dict[str, object]:
+def _identity(config: AblateConfig, data: str) -> dict[str, object]:
     """The options that decide the numbers of a run: resuming must keep them."""
-    keep = ("data", "epochs", "checkpoint", "layer", "seed", "random_seed", "random_protocol",
+    keep = ("epochs", "checkpoint", "layer", "seed", "random_seed", "random_protocol",
             "batch_size", "lr")  # fmt: skip
-    return {k: v for k, v in asdict(config).items() if k in keep}
+    return {"data": data, **{k: v for k, v in asdict(config).items() if k in keep}}
 
 
 def _device(name: str) -> torch.device:
@@ -101,7 +101,6 @@ def _split(data: str, root: str, download: bool, train: bool, size: int, channel
 def run_ablation(config: AblateConfig) -> dict[str, Path]:
     """Run (or resume) the analysis in ``config.out``; returns the report's paths."""
     device = _device(config.device)
-    store = ResultStore(config.out, _identity(config))
     loaded = None
     if config.checkpoint:
         from bionn.experiments.checkpoint import load_checkpoint
@@ -112,6 +111,7 @@ def run_ablation(config: AblateConfig) -> dict[str, Path]:
         size, channels = run.image_size, run.channels
     else:
         data, root, size, channels = config.data or "mnist", config.data_root or "data", 28, None
+    store = ResultStore(config.out, _identity(config, data))
     test = _split(data, root, config.download, False, size, channels, device)
     layer = config.layer or ANALYSED_LAYER
     repeats = 1 if loaded else config.repeats
