@@ -183,27 +183,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``bionn ablate`` (defaults: the published protocol)."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = "Examples:" + __doc__.split("Examples:", 1)[1]
-    add = parser.add_argument
+    add, d = parser.add_argument, AblateConfig()  # defaults come from the config class
     add("--data", help="data set: mnist (default), fashionmnist, digits, cifar10")
     add("--data-root", help="folder holding torchvision data sets (default: data)")
     add("--download", action="store_true", help="let torchvision download the data set")
-    add("--epochs", type=int, default=20, help="training epochs (default: 20)")
-    add("--repeats", type=int, default=2, help="trainings, each analysed (default: 2)")
-    add("--patterns", type=lambda t: tuple(t.split(",")), default=PUBLISHED_PATTERNS,
-        help=f"comma list of {', '.join(PATTERNS)} (default: all but band)")
+    add("--epochs", type=int, default=d.epochs, help=f"training epochs (default: {d.epochs})")
+    add("--repeats", type=int, default=d.repeats,
+        help=f"trainings, each analysed (default: {d.repeats})")
+    add("--patterns", type=lambda t: tuple(t.split(",")), default=d.patterns,
+        help=f"comma list of {', '.join(PATTERNS)} (default: {','.join(d.patterns)})")
     add("--strengths", type=_strengths, help="START:STOP:STEP or a comma list (default: "
         "range(n, 0, -int(n / 100)), band 0..99 percent)")
     add("--checkpoint", help="bionn classifier run folder or checkpoint to analyse instead")
     add("--layer", help=f"module name of the analysed layer (default: {ANALYSED_LAYER}, "
         f"the published MLP's second hidden layer)")
-    add("--out", default="runs/ablate", help="run folder; reused to resume (default: runs/ablate)")
-    add("--seed", type=int, default=0, help="training seed of repeat 0 (default: 0)")
-    add("--random-seed", type=int, default=1, help="seed of the 'random' pattern (default: 1)")
-    add("--random-protocol", default="numpy", choices=RANDOM_PROTOCOLS,
-        help="'python': the scripts' random.randrange stream (default: numpy)")
-    add("--batch-size", type=int, default=32, help="training batch (default: 32)")
-    add("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    add("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
+    add("--out", default=d.out, help=f"run folder; reused to resume (default: {d.out})")
+    add("--seed", type=int, default=d.seed, help=f"training seed of repeat 0 (default: {d.seed})")
+    add("--random-seed", type=int, default=d.random_seed,
+        help=f"seed of the 'random' pattern (default: {d.random_seed})")
+    add("--random-protocol", default=d.random_protocol, choices=RANDOM_PROTOCOLS,
+        help=f"'python': the scripts' random.randrange stream (default: {d.random_protocol})")
+    add("--batch-size", type=int, default=d.batch_size,
+        help=f"training batch (default: {d.batch_size})")
+    add("--lr", type=float, default=d.lr, help=f"Adam learning rate (default: {d.lr})")
+    add("--device", default=d.device, help="cpu, cuda, ... (default: cuda when available)")
     add("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
