@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("bionn.cli.sweep", "a grid of usage (radius, reduction) values times seeds"),
     "report": ("bionn.cli.report", "rewrite the report of a compare or sweep folder"),
     "mask": ("bionn.cli.mask", "draw a layer's connection window as a PNG"),
+    "ablate": ("bionn.cli.ablate", "remove trained weights by pattern and evaluate"),
 }
 
 
