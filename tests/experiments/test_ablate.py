@@ -111,7 +111,7 @@ def test_checkpoint_mode_analyses_a_trained_classifier(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     run = tmp_path / "mlp"
     code, _, err = run_cli(capsys, "train", "classifier", "--model", "mlp", "--data", "digits",
-                           "--epochs", "1", "--width", "32", "--progress", "false",
+                           "--epochs", "1", "--width", "32", "--no-progress",
                            "--out", str(run))  # fmt: skip
     assert code == 0, err
     out = tmp_path / "abl"
