@@ -148,6 +148,10 @@ def test_seed_style_positional_arguments():
     conv = mouse.SzConv2D(8, (3, 3), 0.3, "kernel", "relu", "same", 2)
     assert conv.padding == "same" and conv.strides == (2, 2) and conv.form == "kernel"
     assert mouse.mConv2D(8, 3, 2, "same").strides == (2, 2)  # Conv2D's own positional order
+    # Defaults from the shared table, and schizo.py's own: SzConv2D drew single weights.
+    assert mouse.mDense(8).form == "diagonal" and mouse.SzConv2D(8, 3).form == "individual"
+    assert list(inspect.signature(mouse.SzDense).parameters)[:5] == [
+        "units", "halfbandwidth", "param_reduction", "form", "activation"]
 
 
 @pytest.mark.parametrize("module", ["dense", "conv", "conv_transpose", "compat", "summary"])
