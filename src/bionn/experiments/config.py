@@ -164,15 +164,17 @@ class RunConfig:
 
     def validate(self) -> list[str]:
         """Return every problem of this config (empty when it can run); changes nothing."""
-        errors = [e for f in dataclasses.fields(self) if (e := _field_error(self, f))]
+        errors = [e for f in dataclasses.fields(self)
+                  if f.name not in ("model", "variant") and (e := _field_error(self, f))]
         if errors:  # the rules below assume well-typed values
             return errors
-        if self.model not in self.MODELS:
-            return [f"--model must be one of {', '.join(self.MODELS)} for {self.kind}, "
-                    f"got {self.model!r}"]  # fmt: skip
+        if self.model not in self.MODELS:  # model and variant: checked against MODELS
+            return [f"unknown {self.kind} model {self.model!r}: --model must be one of "
+                    f"{', '.join(self.MODELS)}"]  # fmt: skip
         if self.variant not in self.MODELS[self.model]:
-            errors.append(f"--variant must be one of {', '.join(self.MODELS[self.model])} for "
-                          f"{self.kind} model {self.model!r}, got {self.variant!r}")  # fmt: skip
+            errors.append(f"unknown variant {self.variant!r} for {self.kind} model "
+                          f"{self.model!r}: --variant must be one of "
+                          f"{', '.join(self.MODELS[self.model])}")  # fmt: skip
         if not (self.device in ("auto", "cpu", "cuda") or _is_cuda_index(self.device)):
             errors.append(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         return errors
