@@ -55,6 +55,22 @@ def test_validation_is_pure() -> None:
     assert filled.epochs == 500 and raw.epochs is None  # a new value, the old one unchanged
 
 
+def test_each_config_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = GANConfig.validate
+
+    def counting(self: GANConfig) -> list[str]:
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(GANConfig, "validate", counting)
+    config = make_config("gan", variant="mouse", width=None)
+    assert len(calls) == 1 and config.width == 128  # None: the published value
+    assert with_published(config) is config and len(calls) == 1  # nothing left to fill
+    resolve(config, DataFacts(images=10, channels=1, classes=10))
+    assert len(calls) == 2  # the plan is a new value (the data's channels): checked once
+
+
 def test_all_errors_are_returned_at_once() -> None:
     errors = config_errors("ddim", {"usage": 35, "batch_size": 0, "precision": "fp8"})
     assert any(e.startswith("--usage must be in (0, 1]") and "0.35 keeps 35 %" in e

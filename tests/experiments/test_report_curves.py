@@ -38,7 +38,7 @@ def test_compare_report_leads_with_curves_and_marks_two_seeds_inconclusive(tmp_p
     assert (report.parent / "metric_curves.png").is_file()
     assert text.index("metric_curves.png") < text.index("| variant |")  # curves first
     assert "flattened at step" in text and "*flattened*" in text
-    assert "**inconclusive: fewer than 3 converged runs per side (2 vs 3)**" in text
+    assert "**inconclusive: fewer than 3 converged runs per side (mouse 3, standard 2)**" in text
     saved = json.loads((report.parent / "report.json").read_text())
     assert saved["comparison"]["conclusive"] is False
     assert saved["comparison"]["difference"] > 0

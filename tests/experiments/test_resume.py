@@ -60,8 +60,7 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path: Path,
     first = torch.load(killed / "checkpoints" / "last.pt", weights_only=True)["step"]
     assert first < STEPS, "the run finished before it was killed"
     assert not list((killed / "checkpoints").glob("*.tmp"))  # no half-written file is used
-    resumed = bionn_process("train", "ddim", "--out", str(killed), "--resume", "--progress",
-                            "false")
+    resumed = bionn_process("train", "ddim", "--out", str(killed), "--resume", "--no-progress")
     # the uninterrupted run, in this process meanwhile (one thread, like the children)
     assert run_cli(capsys, *train_args("ddim", reference, *RUN, steps=STEPS))[0] == 0
     assert _finish(resumed) == 0

@@ -60,7 +60,7 @@ def test_fewer_than_three_converged_runs_per_side_is_inconclusive(n_a, n_b):
     a, b = [1.0, 1.1, 1.2][:n_a], [5.0, 5.1, 5.2][:n_b]  # however clear the gap
     c = compare_groups("standard", a, "mouse", b)
     assert not c.conclusive and MIN_SEEDS == 3
-    assert c.verdict.startswith("inconclusive") and f"({n_a} vs {n_b})" in c.verdict
+    assert c.verdict.startswith("inconclusive") and f"(mouse {n_b}, standard {n_a})" in c.verdict
     assert "inconclusive" in c.sentence()
 
 

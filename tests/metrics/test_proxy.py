@@ -28,9 +28,9 @@ def test_proxy_is_cached_and_named(digits, tmp_path, monkeypatch) -> None:
     import bionn.metrics.proxy as proxy
 
     images, labels = digits[0][:300], digits[1][:300]
-    monkeypatch.setattr(proxy, "train_proxy", lambda x, y: train_proxy(x, y, steps=5))
+    monkeypatch.setattr(proxy, "train_proxy", lambda x, y, **kw: train_proxy(x, y, steps=5, **kw))
     first = load_or_train_proxy("digits", images, labels, tmp_path)
-    monkeypatch.setattr(proxy, "train_proxy", lambda x, y: pytest.fail("trained twice"))
+    monkeypatch.setattr(proxy, "train_proxy", lambda x, y, **kw: pytest.fail("trained twice"))
     again = load_or_train_proxy("digits", images, labels, tmp_path)
     x = images[:4].float() / 255
     torch.testing.assert_close(first(x), again(x))

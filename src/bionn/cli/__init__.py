@@ -15,7 +15,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_USAGE", "build_parser", "error_exit", "main"]
+
+EXIT_USAGE = 2  # bad input, as argparse exits
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,6 +47,12 @@ def command_parser(sub: argparse._SubParsersAction, name: str, help_text: str,
     return sub.add_parser(name, help=help_text, description=help_text, epilog=example_epilog(doc),
                           formatter_class=argparse.RawDescriptionHelpFormatter,
                           allow_abbrev=False)  # options by their full names only
+
+
+def error_exit(command: str, error: object) -> int:
+    """Print ``bionn COMMAND: error: MESSAGE`` to stderr and return :data:`EXIT_USAGE`."""
+    print(f"bionn {command}: error: {error}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _version() -> str:
@@ -81,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "_unavailable", None):
         print(args._unavailable, file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     # library messages (bionn.*) go to stderr; progress bars stay intact around them
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))

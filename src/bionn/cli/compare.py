@@ -16,7 +16,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from bionn.cli import command_parser
+from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_study_arguments, eval_settings, study_options
 from bionn.experiments.config import KINDS
 
@@ -48,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
                          eval_settings(args, options.get("device", "auto")), Path(args.out),
                          Path(args.runs_dir) if args.runs_dir else None, bio, command)
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
-        print(f"bionn compare: error: {error}", file=sys.stderr)
-        return 2
+        return error_exit("compare", error)
     print(report.read_text())
     print(f"report written to {report.parent}")
     return 0

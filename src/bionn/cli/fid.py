@@ -1,7 +1,8 @@
 """``bionn fid REAL FAKE``: FID / KID / proxy distance between two image sets.
 
 Each side is an image folder, a named data set (``mnist``, ``fashionmnist``, ``digits``) or a
-checkpoint of ``bionn train`` (file or run folder), from which ``--n`` images are sampled.
+checkpoint of ``bionn train`` (file or run folder), from which ``--eval-samples`` images are
+sampled.
 Statistics of named data sets are cached, keyed by data set, split, size, extractor and count.
 
 Examples:
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from bionn.cli import error_exit
 from bionn.cli.options import add_eval_arguments, check_eval_arguments, device_name
 from bionn.metrics.evaluate import default_cache_dir
 from bionn.metrics.sources import SourceOptions, distance_between
@@ -65,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
                                   weights=args.inception_weights, cache_dir=cache_dir,
                                   kid_samples=args.kid_samples)  # fmt: skip
     except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"bionn fid: {error}", file=sys.stderr)
-        return 2
+        return error_exit("fid", error)
     kid = "" if result.kid_mean is None else f"  KID {result.kid_mean:.5f} +- {result.kid_std:.5f}"
     print(f"{result.name} {result.value:.4f}{kid}  (real {result.n_real}, generated "
           f"{result.n_fake})")  # fmt: skip

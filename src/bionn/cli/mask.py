@@ -15,9 +15,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import sys
 
 import bionn
+from bionn.cli import error_exit
 from bionn.layers import WindowedLayer
 
 __all__ = ["add_arguments", "build_layer", "run"]
@@ -87,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
         layer = build_layer(args)
         bionn.plot_window(layer, args.out_file, node=args.node)
     except (TypeError, ValueError) as error:
-        print(f"bionn mask: {error}", file=sys.stderr)
-        return 2
+        return error_exit("mask", error)
     print(f"{args.out_file}: {type(layer).__name__} {layer._window_repr()}")
     return 0

@@ -12,8 +12,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from bionn.cli import error_exit
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         paths = rewrite_report(Path(args.folder), Path(args.out) if args.out else None)
     except ValueError as error:
-        print(f"bionn report: error: {error}", file=sys.stderr)
-        return 2
+        return error_exit("report", error)
     for path in paths:
         print(path.read_text())
         print(f"report written to {path.parent}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
+
+from bionn.cli import error_exit
 
 __all__ = ["add_arguments", "run"]
 
@@ -65,20 +66,17 @@ def run(args: argparse.Namespace) -> int:
     from bionn.experiments.ddp import resolve_device
     from bionn.experiments.sampling import sample_images, save_grid, save_singles
 
-    def fail(message: str) -> int:
-        print(f"bionn sample: error: {message}", file=sys.stderr)
-        return 2
-
     problem = _check(args)
     if problem:
-        return fail(problem)
+        return error_exit("sample", problem)
     try:
         device = resolve_device(args.device)
         loaded = load_checkpoint(args.checkpoint, device)
     except (*USER_ERRORS, ValueError) as error:
-        return fail(str(error))
+        return error_exit("sample", str(error))
     if loaded.config.kind == "classifier":
-        return fail(f"{args.checkpoint} is a classifier checkpoint: only GAN and DDIM can sample")
+        return error_exit("sample", f"{args.checkpoint} is a classifier checkpoint: only GAN and "
+                                    "DDIM can sample")
     steps = args.sampling_steps or getattr(loaded.config, "sampling_steps", 20)
     images = sample_images(loaded.model, args.n_samples, steps=steps, seed=args.seed,
                            batch_size=args.sample_batch)  # fmt: skip

@@ -13,10 +13,9 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from bionn.cli import command_parser
+from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_study_arguments, eval_settings, study_options
 from bionn.experiments.config import KINDS
 
@@ -53,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
                      out, parse_shard(args.shard))  # fmt: skip
         report = write_sweep_report(out)
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
-        print(f"bionn sweep: error: {error}", file=sys.stderr)
-        return 2
+        return error_exit("sweep", error)
     print(report.read_text())
     print(f"{done} point(s) run by this shard; report written to {report.parent}")
     return 0

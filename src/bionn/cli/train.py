@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bionn.cli import command_parser
+from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_config_arguments, config_from_args
 from bionn.experiments.config import KINDS
 
@@ -48,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
         config, given = config_from_args(args.kind, args)
         result = run_training(config, resume=args.resume, given=given)
     except USER_ERRORS as error:
-        print(f"bionn train: error: {error}", file=sys.stderr)
-        return 2
+        return error_exit("train", error)
     if result.status == "interrupted":
         print(f"interrupted: checkpoint written to {result.checkpoint}; continue with "
               f"--out {result.run_dir} --resume", file=sys.stderr)  # fmt: skip

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal
 
 __all__ = ["KINDS", "ClassifierConfig", "ConfigError", "DDIMConfig", "GANConfig", "Range",
            "RunConfig", "config_class", "config_errors", "config_from_dict", "field_type",
-           "make_config", "with_published"]  # fmt: skip
+           "make_config", "published_values", "with_published"]  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -166,15 +166,17 @@ class RunConfig:
 
     def validate(self) -> list[str]:
         """Return every problem of this config (empty when it can run); changes nothing."""
-        errors = [e for f in dataclasses.fields(self) if (e := _field_error(self, f))]
+        errors = [e for f in dataclasses.fields(self)
+                  if f.name not in ("model", "variant") and (e := _field_error(self, f))]
         if errors:  # the rules below assume well-typed values
             return errors
-        if self.model not in self.MODELS:
-            return [f"--model must be one of {', '.join(self.MODELS)} for {self.kind}, "
-                    f"got {self.model!r}"]  # fmt: skip
+        if self.model not in self.MODELS:  # model and variant: checked against MODELS
+            return [f"unknown {self.kind} model {self.model!r}: --model must be one of "
+                    f"{', '.join(self.MODELS)}"]  # fmt: skip
         if self.variant not in self.MODELS[self.model]:
-            errors.append(f"--variant must be one of {', '.join(self.MODELS[self.model])} for "
-                          f"{self.kind} model {self.model!r}, got {self.variant!r}")  # fmt: skip
+            errors.append(f"unknown variant {self.variant!r} for {self.kind} model "
+                          f"{self.model!r}: --variant must be one of "
+                          f"{', '.join(self.MODELS[self.model])}")  # fmt: skip
         if not (self.device in ("auto", "cpu", "cuda") or _is_cuda_index(self.device)):
             errors.append(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         return errors
@@ -357,14 +359,26 @@ def config_from_dict(kind: str, values: dict[str, Any]) -> RunConfig:
     return _build(kind, values)
 
 
-def with_published(config: RunConfig) -> RunConfig:
-    """Return a copy of ``config`` with the options left at None set to the published values."""
+def published_values(config: RunConfig) -> dict[str, Any]:
+    """The published values of the options ``config`` leaves at None."""
     published = config.PUBLISHED[config.model]
-    return dataclasses.replace(
-        config, **{k: v for k, v in published.items() if getattr(config, k) is None}
-    )
+    return {k: v for k, v in published.items() if getattr(config, k) is None}
+
+
+def with_published(config: RunConfig) -> RunConfig:
+    """Return ``config`` with the options left at None set to the published values."""
+    missing = published_values(config)
+    return dataclasses.replace(config, **missing) if missing else config
 
 
 def make_config(kind: str, **options: Any) -> RunConfig:
-    """Return the config of ``kind`` with ``options`` and the published values of the rest."""
-    return with_published(config_from_dict(kind, options))
+    """Return the config of ``kind`` with ``options`` and the published values of the rest.
+
+    The published values join the options before the config is built, so it is checked once.
+    """
+    cls = config_class(kind)
+    model = options.get("model") or next(f.default for f in dataclasses.fields(cls)
+                                         if f.name == "model")  # fmt: skip
+    published = cls.PUBLISHED.get(model, {}) if isinstance(model, str) else {}
+    given = {k: v for k, v in options.items() if not (v is None and k in published)}
+    return config_from_dict(kind, {**published, **given})

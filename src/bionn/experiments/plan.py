@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from bionn.experiments.config import RunConfig, with_published
+from bionn.experiments.config import RunConfig, published_values
 
 __all__ = ["DataFacts", "RunPlan", "resolve"]
 
@@ -69,8 +69,6 @@ def resolve(config: RunConfig, facts: DataFacts) -> RunPlan:
     Published values fill the options left at None; ``channels`` and ``classes`` come from the
     data (an explicit ``classes`` is kept: a conditional GAN may be given more classes).
     """
-    config = with_published(config)
-    config = dataclasses.replace(
-        config, channels=facts.channels, classes=config.classes or facts.classes
-    )
+    config = dataclasses.replace(config, **published_values(config), channels=facts.channels,
+                                 classes=config.classes or facts.classes)  # fmt: skip
     return RunPlan(config=config, data=facts, run_dir=config.run_dir())

@@ -19,7 +19,7 @@ Example:
     >>> c.verdict
     'standard better (lower)'
     >>> compare_groups("standard", [2.1, 2.3], "mouse", [3.0, 3.4, 3.1]).verdict
-    'inconclusive: fewer than 3 converged runs per side (2 vs 3)'
+    'inconclusive: fewer than 3 converged runs per side (mouse 3, standard 2)'
 
 """
 
@@ -154,7 +154,7 @@ def compare_groups(first: str, a: list[float], second: str, b: list[float], *,
     conclusive = va.size >= MIN_SEEDS and vb.size >= MIN_SEEDS
     if not conclusive:
         verdict = (f"inconclusive: fewer than {MIN_SEEDS} converged runs per side "
-                   f"({va.size} vs {vb.size})")  # fmt: skip
+                   f"({second} {vb.size}, {first} {va.size})")  # fmt: skip
     elif diff_ci[0] <= 0 <= diff_ci[1]:
         verdict = "no clear difference (the interval of the difference includes 0)"
     else:
