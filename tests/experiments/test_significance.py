@@ -49,6 +49,14 @@ def test_clear_difference_names_the_better_side_either_direction():
     assert accuracy.verdict == "schizo better (higher)"
 
 
+def test_interval_without_significance_is_no_clear_difference():
+    # three runs per side: the bootstrap interval excludes 0 while Welch p is about 0.07
+    c = compare_groups("dense", [0.8815, 0.876, 0.877], "random", [0.874, 0.873, 0.8715],
+                       higher_is_better=True)  # fmt: skip
+    assert c.difference_ci[1] < 0 and c.welch_p > 0.05
+    assert c.verdict == "no clear difference (Welch p >= 0.05)"
+
+
 def test_overlapping_groups_are_no_clear_difference():
     c = compare_groups("standard", [1.0, 2.0, 3.0, 2.5], "mouse", [1.5, 2.2, 2.9, 2.0])
     assert c.conclusive and c.difference_ci[0] < 0 < c.difference_ci[1]

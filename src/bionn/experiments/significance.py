@@ -10,8 +10,10 @@ comparison reports:
   seed);
 * Welch's t-test p-value (unequal variances);
 * a verdict. Fewer than :data:`MIN_SEEDS` converged runs on either side is **inconclusive**,
-  whatever the numbers; otherwise the verdict follows the interval of the difference: if it
-  excludes zero, the better side is named, else "no clear difference".
+  whatever the numbers. Otherwise the better side is named only when both the interval of the
+  difference excludes zero and Welch's p is below :data:`ALPHA`; else "no clear difference".
+  Both are asked for because with three runs per side the percentile bootstrap interval is
+  too narrow (a resampled mean of three values takes only ten distinct values).
 
 Example:
     >>> c = compare_groups("standard", [2.1, 2.3, 2.2], "mouse", [3.0, 3.4, 3.1],
@@ -33,9 +35,10 @@ import numpy as np
 
 from bionn.metrics.functional import welch_t_test
 
-__all__ = ["MIN_SEEDS", "Comparison", "bootstrap_interval", "compare_groups", "hedges_g"]
+__all__ = ["ALPHA", "MIN_SEEDS", "Comparison", "bootstrap_interval", "compare_groups", "hedges_g"]
 
 MIN_SEEDS = 3  # converged runs per side below which no comparison is conclusive
+ALPHA = 0.05  # Welch p below which (with the interval excluding 0) a side is called better
 _RESAMPLES = 10_000
 _SEED = 0
 
@@ -151,15 +154,18 @@ def compare_groups(first: str, a: list[float], second: str, b: list[float], *,
     va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     difference = float(vb.mean() - va.mean()) if va.size and vb.size else math.nan
     diff_ci, g_ci = bootstrap_interval(va, vb)
+    p_value = welch_t_test(va, vb)
     conclusive = va.size >= MIN_SEEDS and vb.size >= MIN_SEEDS
     if not conclusive:
         verdict = (f"inconclusive: fewer than {MIN_SEEDS} converged runs per side "
                    f"({second} {vb.size}, {first} {va.size})")  # fmt: skip
     elif diff_ci[0] <= 0 <= diff_ci[1]:
         verdict = "no clear difference (the interval of the difference includes 0)"
+    elif not p_value < ALPHA:
+        verdict = f"no clear difference (Welch p >= {ALPHA:g})"
     else:
         second_larger = diff_ci[0] > 0
         winner = second if second_larger == higher_is_better else first
         verdict = f"{winner} better ({'higher' if higher_is_better else 'lower'})"
     return Comparison(first, second, int(va.size), int(vb.size), difference, diff_ci,
-                      hedges_g(va, vb), g_ci, welch_t_test(va, vb), conclusive, verdict)
+                      hedges_g(va, vb), g_ci, p_value, conclusive, verdict)
