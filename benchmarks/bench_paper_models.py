@@ -24,19 +24,13 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
+
+from original_side import add_arguments, original_job, rss_mb, run_in_child
 
 PUBLISHED_BATCH = {"gan": 32, "ddim": 64}
 MODES = ("fp32", "bf16", "compile")
 SAMPLING_STEPS = 20
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _peak_rss_mb() -> float:
@@ -91,7 +85,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     import bionn.experiments.train.gan  # noqa: F401
 
     torch.manual_seed(0)
-    baseline = _rss_mb()
+    baseline = rss_mb()
     if job["kind"] == "sampling":
         ddim, device = _sampler(job)
 
@@ -128,8 +122,6 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
         batch = args.batch or (4 if args.quick else PUBLISHED_BATCH[kind])
         for variant in ("standard", "mouse"):
             if args.original:  # right before bionn's runs of the same model: same load
-                from original_side import original_job
-
                 jobs.append(original_job(kind, variant, args))
             for mode in args.modes:
                 jobs.append({**common, "kind": kind, "variant": variant, "mode": mode,
@@ -145,8 +137,6 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def _in_child(job: dict[str, Any], threads: int) -> dict[str, Any]:
     if "scripts" in job:
-        from original_side import run_in_child
-
         return run_in_child(job)
     command = [sys.executable, __file__, "--job", json.dumps(job), "--threads", str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -200,8 +190,6 @@ def main() -> None:
     parser.add_argument("--original", metavar="DIR",
                         help="also time the original Keras scripts in DIR (original_side.py)")
     parser.add_argument("--job", help=argparse.SUPPRESS)
-    from original_side import add_arguments
-
     add_arguments(parser)
     args = parser.parse_args()
     if args.threads:

@@ -46,7 +46,8 @@ MOUSE_CONVT = re.compile(r"mouse\.mConv2DTranspose\((\d+), form='2d', input2d_wi
                          r"output2d_width=\d+, window2d_width=wnd, ")  # fmt: skip
 
 
-def _rss_mb() -> float:
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -121,7 +122,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         folder = Path(tmp) / "images"
         write_images(folder, job["images"])
         source = patched_source(kind, variant, scripts, folder)
-        baseline = _rss_mb()
+        baseline = rss_mb()
         namespace: dict[str, Any] = {"__name__": "original_script"}
         exec(compile(source, SCRIPTS[kind], "exec"), namespace)  # noqa: S102
         model = namespace["gan" if kind == "gan" else "model"]
