@@ -117,6 +117,8 @@ def test_masked_weight_is_recomputed_and_keeps_the_bool_window() -> None:
 
 def test_freeze_is_the_explicit_fast_path() -> None:
     layer = bionn.MouseLinear(16, 16, radius=0.5)
+    with torch.no_grad():
+        layer.weight.add_(1.0)  # masked entries non-zero: freeze must mask them
     x = torch.randn(3, 16)
     before = layer(x).detach()
     layer.freeze()

@@ -29,7 +29,7 @@ Example:
     >>> recipe = mouse(usage=0.35)
     >>> window = build_window(recipe, 64, 64)
     >>> window.values.shape, round(window.usage, 3)
-    ((64, 64), 0.354)
+    ((64, 64), 0.325)
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Keras tests run once per backend: ``KERAS_BACKEND=torch|tensorflow|jax pytest -m keras``.
 
-Without ``KERAS_BACKEND`` they use the torch backend (torch is a core dependency of bionn), so
-a plain ``pytest`` run needs no other backend installed.
+Without ``KERAS_BACKEND`` they use the torch backend (the test environment has torch anyway:
+the PyTorch layers are the parity oracle), so a plain ``pytest`` run needs no other backend.
+``make test-keras-without-torch`` checks the library itself in a venv without torch.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import torch
 
 import bionn
 import bionn.keras as mouse
+from bionn import recipes
 
 pytestmark = pytest.mark.keras
 
@@ -160,3 +161,17 @@ def test_channels_first_conv_matches_torch():
     torch_layer = bionn.mConv2d(8, 12, 3, form="kernel", seed=3)
     keras_layer = mouse.mConv2D(12, 3, data_format="channels_first", form="kernel", seed=3)
     _check(torch_layer, keras_layer, torch.randn(2, 8, 6, 6), _same, _conv_kernel, _same)
+
+
+def test_windowed_layers_match_torch_for_the_same_recipe():
+    # One recipe object, given to both frameworks' windowed class of each layer type.
+    band, random, grid = (recipes.schizo("diagonal", usage=0.4), recipes.schizo("kernel", 0.5, 9),
+                          recipes.mouse(radius=0.5, x_grid=(2, 8)))  # fmt: skip
+    _check(bionn.WindowedLinear(16, 12, recipe=grid), mouse.WindowedDense(12, recipe=grid),
+           torch.randn(3, 16), _same, lambda w: w.T.copy(), _same)  # fmt: skip
+    _check(bionn.WindowedConv2d(16, 12, 3, recipe=random),
+           mouse.WindowedConv2D(12, 3, recipe=random),
+           torch.randn(2, 16, 6, 6), _nhwc, _conv_kernel, _nchw)  # fmt: skip
+    _check(bionn.WindowedConvTranspose2d(12, 16, 3, recipe=band),
+           mouse.WindowedConv2DTranspose(16, 3, recipe=band),
+           torch.randn(2, 12, 4, 4), _nhwc, _conv_kernel, _nchw)  # fmt: skip

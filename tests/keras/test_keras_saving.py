@@ -19,6 +19,8 @@ DENSE_LAYERS = [
     lambda: mouse.mDense(12, form="gaussian", param_reduction=0.6),
     lambda: mouse.mDense(12, form="random", param_reduction=0.6),  # seed drawn, then recorded
     lambda: mouse.SzDense(12, 0, 0.5, "diagonal", activation="relu"),
+    # NumPy scalars are accepted like Python's and stored as Python values in the config.
+    lambda: mouse.mDense(12, param_reduction=np.float32(0.3), form="random", seed=np.int64(3)),
     lambda: mouse.MouseDense(12, usage=0.4, in_grid=(4, 4)),
     lambda: mouse.SchizoDense(12, usage=0.5, form="random"),
     lambda: mouse.WindowedDense(12, recipe=recipes.mouse(radius=0.5, x_grid=(2, 8))),

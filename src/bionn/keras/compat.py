@@ -100,7 +100,10 @@ def _seed_class(row: SeedLayer) -> type:
         recipe = named_errors(row.name, recipes.seed_args, **{**_ALL_WINDOW_DEFAULTS, **window},
                               seed=seed, allowed=row.forms, layer=row.name)  # fmt: skip
         base.__init__(self, recipe=recipe, scale_init=scale_init, **kwargs)
-        self._record_arguments(**window, seed=recipe.seed)
+        # NumPy / 0-d tensor scalars (accepted like Python's) as Python values: JSON configs.
+        plain = {name: value.item() if hasattr(value, "item") else value
+                 for name, value in window.items()}  # fmt: skip
+        self._record_arguments(**plain, seed=recipe.seed)
 
     __init__.__signature__ = _signature(positions, defaults, base)  # type: ignore[attr-defined]
     doc = (f"Seed-compatible ``{row.name}``: a :class:`{base.__name__}` with the seed's window "

@@ -33,9 +33,9 @@ def torch_seed() -> int:
 class WindowedLayer:
     """Mixin for ``nn.Module`` layers with a ``weight`` whose first two dims are (y, x).
 
-    Subclasses give :meth:`_channel_axes`, call :meth:`_resolve` before the parent's
-    ``__init__`` (to refuse absurd sizes before any allocation) and :meth:`_install_window`
-    after it.
+    Subclasses put it before the torch layer in their bases and give :meth:`_channel_axes`
+    (and :meth:`_window_shape` where the layer is not a conv). ``__init__`` resolves the recipe
+    before the torch layer allocates anything, so absurd sizes fail at once.
     """
 
     weight: Tensor
