@@ -13,11 +13,11 @@ kinds (``Conv1D``, ``DepthwiseConv2D`` ...) stay as they are, each with its reas
 
 Example:
     >>> import keras, bionn.keras as mouse
-    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, activation="relu"),
-    ...                           keras.layers.Dense(10)])
+    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, name="hidden"),
+    ...                           keras.layers.Dense(10, name="classifier")])
     >>> result = mouse.mousify(model, usage=0.35)
     >>> [c.name for c in result.replaced], type(result.model.layers[0]).__name__
-    (['dense'], 'MouseDense')
+    (['hidden'], 'MouseDense')
 
 """
 
