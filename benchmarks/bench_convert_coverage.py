@@ -193,7 +193,7 @@ def try_case(case: Case, converter: str, folder: str) -> Result:
     start = time.perf_counter()
     try:
         torch.manual_seed(0)
-        model = case.build().eval()
+        model = build_or_explain(case)
         x, before = first_forward(case, model)
         plain = plain_bytes(model)
         with warnings.catch_warnings():
@@ -221,7 +221,7 @@ def try_on_meta(case: Case, converter: str) -> Result:
     start = time.perf_counter()
     try:
         with torch.device("meta"):
-            model = case.build().eval()
+            model = build_or_explain(case)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report = CONVERTERS[converter](model)
@@ -232,6 +232,14 @@ def try_on_meta(case: Case, converter: str) -> Result:
         result.error = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def build_or_explain(case: Case) -> nn.Module:
+    """The case's model in eval mode; a failure says it is the constructor that failed."""
+    try:
+        return case.build().eval()
+    except Exception as error:  # noqa: BLE001 - reraised with its cause named
+        raise RuntimeError(f"the constructor failed ({type(error).__name__}: {error})") from error
 
 
 def round_trip_is_exact(
