@@ -12,7 +12,10 @@ weights' bytes; ``exact`` round trip exact; ``skipped`` layers left plain (reaso
 table). Small inputs keep the run short (64x64, 8 frames; a model that refuses one gets its
 default size). The full run is long (about 130 models, two conversions each):
 
-    .venv/bin/python benchmarks/bench_convert_coverage.py [--only 'resnet*'] [--no-timm]
+    .venv/bin/python benchmarks/bench_convert_coverage.py [--only 'resnet*'] [--no-timm] [--meta]
+
+``--meta`` builds the models on the meta device and converts them only (no weights, forward
+or files): a quick list of what is replaced and why the rest is not.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Result:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    checked: bool = True  # forward and round trip measured (not for --meta)
 
 
 def torchvision_cases(patterns: list[str]) -> list[Case]:
@@ -189,7 +193,7 @@ def try_case(case: Case, converter: str, folder: str) -> Result:
     start = time.perf_counter()
     try:
         torch.manual_seed(0)
-        model = case.build().eval()
+        model = build_or_explain(case)
         x, before = first_forward(case, model)
         plain = plain_bytes(model)
         with warnings.catch_warnings():
@@ -209,6 +213,33 @@ def try_case(case: Case, converter: str, folder: str) -> Result:
         result.error = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def try_on_meta(case: Case, converter: str) -> Result:
+    """Conversion only, of the model built on the meta device: what is replaced, what is not."""
+    result = Result(case.name, case.family, converter, checked=False)
+    start = time.perf_counter()
+    try:
+        with torch.device("meta"):
+            model = build_or_explain(case)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = CONVERTERS[converter](model)
+        result.replaced = len(report.replaced)
+        result.skipped = [(c.name, c.note) for c in report.skipped]
+        result.usage = report.usage.windowed_total.usage
+    except Exception as error:  # noqa: BLE001 - a failure is a result of the run
+        result.error = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def build_or_explain(case: Case) -> nn.Module:
+    """The case's model in eval mode; a failure says it is the constructor that failed."""
+    try:
+        return case.build().eval()
+    except Exception as error:  # noqa: BLE001 - reraised with its cause named
+        raise RuntimeError(f"the constructor failed ({type(error).__name__}: {error})") from error
 
 
 def round_trip_is_exact(
@@ -239,10 +270,13 @@ HEADER = (f"{'model':44} {'conv':8} {'repl':>4} {'usage':>6} {'fwd=':>4} {'ratio
 
 
 def row(r: Result) -> str:
+    def mark(ok: bool) -> str:
+        return "-" if not r.checked else "yes" if ok else "NO"
+
     line = (
         f"{r.model:44} {r.converter:8} {r.replaced:4d} {100 * r.usage:5.1f}% "
-        f"{'yes' if r.forward_equal else 'NO':>4} {r.ratio:6.3f} "
-        f"{'yes' if r.exact else 'NO':>5} {len(r.skipped):4d} {r.seconds:5.1f}"
+        f"{mark(r.forward_equal):>4} {r.ratio:6.3f} {mark(r.exact):>5} {len(r.skipped):4d} "
+        f"{r.seconds:5.1f}"
     )
     return line + (f"  ERROR {r.error}" if r.error else "")
 
@@ -278,6 +312,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="fnmatch patterns of model names")
     parser.add_argument("--no-timm", action="store_true", help="torchvision models only")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--meta", action="store_true",
+                        help="convert models built on the meta device only (no weights, "
+                             "forward or files): what is replaced and why not")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     # timm's small models first, then torchvision's by size: a run cut short covers the most
@@ -289,8 +326,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for case in cases:
             for converter in CONVERTERS:
-                results.append(try_case(case, converter, folder))
+                if args.meta:
+                    results.append(try_on_meta(case, converter))
+                else:
+                    results.append(try_case(case, converter, folder))
                 print(row(results[-1]), flush=True)
+                reasons = collections.Counter(normalised(note) for _, note in results[-1].skipped)
+                print("".join(f"    {n} x {reason}\n" for reason, n in reasons.items()), end="")
     print_totals(results)
 
 

@@ -147,3 +147,7 @@ def test_windowed_and_subclassed_layers_stay_with_a_reason() -> None:
         result = mouse.mousify(model)
     notes = [c.note for c in result.skipped]
     assert notes[0] == "already windowed" and notes[1].startswith("subclass MyDense")
+    for old, new in zip(model.layers, result.model.layers, strict=True):  # weights carried
+        assert type(new) is type(old)
+        for a, b in zip(old.get_weights(), new.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)

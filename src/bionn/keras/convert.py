@@ -13,11 +13,11 @@ kinds (``Conv1D``, ``DepthwiseConv2D`` ...) stay as they are, each with its reas
 
 Example:
     >>> import keras, bionn.keras as mouse
-    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, activation="relu"),
-    ...                           keras.layers.Dense(10)])
+    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, name="hidden"),
+    ...                           keras.layers.Dense(10, name="classifier")])
     >>> result = mouse.mousify(model, usage=0.35)
     >>> [c.name for c in result.replaced], type(result.model.layers[0]).__name__
-    (['dense'], 'MouseDense')
+    (['hidden'], 'MouseDense')
 
 """
 
@@ -195,7 +195,7 @@ def convert_layers(
     if not new_model.built:
         new_model.build(model.input_shape)
     for old, new in pairs:
-        _carry_weights(old, new, keep_weights and id(old) in converting)
+        _carry_weights(old, new, converted=id(old) in converting, keep_weights=keep_weights)
     replaced = [
         LayerChange(name, type(old).__name__, type(new).__name__)
         for (name, _), (old, new) in _matched(convertible, pairs)
@@ -258,12 +258,12 @@ def _matched(
             yield (name, layer), new_by_id[id(layer)]
 
 
-def _carry_weights(old: Any, new: Any, mask: bool) -> None:
-    """Copy ``old``'s weights into ``new``; ``mask``: multiply the kernel by the window."""
-    if isinstance(new, WindowedKerasLayer) and not mask:
-        return  # keep_weights=False: the new layer's own (window-scaled) initialisation
+def _carry_weights(old: Any, new: Any, *, converted: bool, keep_weights: bool) -> None:
+    """Copy ``old``'s weights into ``new``, a converted layer's kernel masked by its window."""
+    if converted and not keep_weights:
+        return  # the new layer's own (window-scaled) initialisation
     weights = old.get_weights()
-    if mask and new.is_binary:
+    if converted and new.is_binary:
         window = keras.ops.convert_to_numpy(new.window).astype(bool)
         weights[0] = np.where(window, weights[0], 0).astype(weights[0].dtype)
     new.set_weights(weights)
