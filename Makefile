@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
+# `make demo` needs only PyTorch and the experiments extra: its own, smaller venv.
+DEMO_VENV ?= .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
 .PHONY: install test test-fast test-keras-without-torch demo lint bench clean
 
 $(STAMP): pyproject.toml Makefile
@@ -37,8 +41,16 @@ test-keras-without-torch:
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-demo: $(STAMP)
-	$(BIN)/python -m bionn.demo
+$(DEMO_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install -q --upgrade pip
+	$(DEMO_VENV)/bin/pip install -q $(TORCH_PINS)
+	$(DEMO_VENV)/bin/pip install -q -e ".[experiments]"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	@echo "demo environment $(DEMO_VENV): $$(du -sh $(DEMO_VENV) | cut -f1) (PyTorch and the experiments extra; no TensorFlow, no JAX)"
+	$(DEMO_VENV)/bin/python -m bionn.demo
 
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
@@ -47,4 +59,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info
