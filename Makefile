@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: install test test-fast test-keras-without-torch demo lint bench clean
+.PHONY: install test test-fast test-slow test-keras-without-torch demo lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ KERAS_BACKENDS := torch tensorflow jax
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/python -m pytest -q -m "not keras"
+	$(BIN)/python -m pytest -q -m "not keras and not slow"
 	for backend in $(KERAS_BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -m keras tests/keras || exit 1; \
 	done
@@ -40,6 +40,11 @@ test-keras-without-torch:
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The long runs (torch.compile of the paper models, 5,000-file FID, the demo end to end,
+# conversion coverage, killed-run resume): tens of minutes on a 2-core CPU, not part of CI.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m "slow and not keras"
 
 $(DEMO_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(DEMO_VENV)
