@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``bionn ablate`` (defaults: the published protocol)."""
     add, d = parser.add_argument, AblateConfig()  # defaults come from the config class
     add("--data", help="data set: mnist (default), fashionmnist, digits, cifar10")
-    add("--data-root", help="folder holding torchvision data sets (default: data)")
+    add("--data-root", default="data",
+        help="folder holding torchvision data sets, also for --checkpoint (default: data)")
     add("--download", action="store_true", help="let torchvision download the data set")
     add("--epochs", type=int, default=d.epochs, help=f"training epochs (default: {d.epochs})")
     add("--repeats", type=int, default=d.repeats,
