@@ -286,3 +286,21 @@ def test_directory_missing_file_and_other_format(tmp_path: Path) -> None:
     rewrite(path, resealed(lambda t, m: m.update({"bionn.compact": "1"})))
     with pytest.raises(ValueError, match="not a bionn compact file of format '2' .its format: '1'"):
         bionn.load_compact(path, mixed_model())
+
+
+def test_module_versions_round_trip(tmp_path: Path) -> None:
+    """MNASNet's loading reads its state_dict version: the file keeps the module versions."""
+    import torchvision
+
+    def converted() -> nn.Module:
+        torch.manual_seed(0)
+        model = torchvision.models.mnasnet0_5(weights=None)
+        bionn.mousify(model)
+        return model.eval()
+
+    model = converted()
+    bionn.save_compact(model, tmp_path / "m.safetensors")
+    copy = converted()
+    bionn.load_compact(tmp_path / "m.safetensors", copy)
+    x = torch.randn(1, 3, 64, 64)
+    assert torch.equal(copy(x), model(x))

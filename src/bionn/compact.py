@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -81,6 +82,10 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
         "bionn.compact": FORMAT_VERSION,
         "bionn.layers": json.dumps(layers),
         "bionn.aliases": json.dumps(aliases),
+        # module versions (state_dict's _metadata): some modules' loading reads them (MNASNet)
+        "bionn.versions": json.dumps(
+            {key: value.get("version") for key, value in getattr(state, "_metadata", {}).items()}
+        ),
     }
     metadata["bionn.sha256"] = _digest(tensors, metadata)
     from safetensors.torch import save_file  # lazy: safetensors is needed only here
@@ -103,7 +108,7 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
             the file and the problem.
 
     """
-    tensors, saved_layers, aliases = _read(path)
+    tensors, saved_layers, aliases, versions = _read(path)
     model_layers = _windowed_layers(model)
     for prefix in saved_layers.keys() ^ model_layers.keys():
         where = "the model has no windowed" if prefix in saved_layers else "the file has no"
@@ -118,7 +123,9 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
         tensors[prefix + "weight"] = _unpack(path, prefix, tensors, layer)
         tensors[prefix + "window"] = layer.window
     try:
-        model.load_state_dict(tensors, strict=True)
+        state = OrderedDict(tensors)
+        state._metadata = {key: {"version": v} for key, v in versions.items()}  # type: ignore[attr-defined]
+        model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         raise ValueError(
             f"{path} does not fit this model (another architecture?): {error}"
@@ -208,8 +215,8 @@ def _digest(tensors: dict[str, Tensor], metadata: dict[str, str]) -> str:
 
 def _read(
     path: str | os.PathLike[str],
-) -> tuple[dict[str, Tensor], dict[str, dict[str, Any]], dict[str, str]]:
-    """The tensors, saved layer configurations and key aliases of a checked compact file."""
+) -> tuple[dict[str, Tensor], dict[str, dict[str, Any]], dict[str, str], dict[str, Any]]:
+    """The tensors, layer configurations, key aliases and module versions of a checked file."""
     from safetensors import SafetensorError, safe_open  # lazy: needed only here
 
     if os.path.isdir(path):
@@ -237,6 +244,7 @@ def _read(
         )
     layers = _metadata_json(path, metadata, "bionn.layers")
     aliases = _metadata_json(path, metadata, "bionn.aliases")
+    versions = _metadata_json(path, metadata, "bionn.versions")
     if not all(isinstance(c, dict) and isinstance(c.get("shape"), list) for c in layers.values()):
         raise ValueError(f"{path}: metadata 'bionn.layers' holds a malformed layer entry")
     for alias, original in aliases.items():
@@ -245,7 +253,7 @@ def _read(
                 f"{path}: metadata 'bionn.aliases' maps {alias!r} to {original!r}, "
                 "which the file does not hold"
             )
-    return tensors, layers, aliases
+    return tensors, layers, aliases, versions
 
 
 def _metadata_json(path: object, metadata: dict[str, str], key: str) -> dict[str, Any]:
