@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from bionn import recipes
+from bionn.layers._windowed_ops import apply_window
 from bionn.windows import BINARY_FORMS, RANDOM_FORMS, WindowSpec
 
 __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
@@ -130,17 +131,13 @@ class WindowedLayer:
         return self.window_spec.form in BINARY_FORMS
 
     def masked_weight(self) -> Tensor:
-        """The effective weight used in forward, computed from ``weight`` on every call.
+        """The effective weight of forward, computed from ``weight`` on every call.
 
         Binary windows select with ``torch.where`` (no float copy of the bool window); a frozen
-        layer's ``weight`` is already masked.
+        layer's ``weight`` is already masked. Forward itself goes through
+        :mod:`bionn.layers._windowed_ops`, which keeps no masked copy for backward.
         """
-        return self.weight if self.frozen else self._mask(self.weight)
-
-    def _mask(self, weight: Tensor) -> Tensor:
-        if self.window.dtype == torch.bool:
-            return torch.where(self.window, weight, 0.0)
-        return weight * self.window
+        return self.weight if self.frozen else apply_window(self.weight, self.window)
 
     # -- inference and export ----------------------------------------------------------------
 
@@ -158,7 +155,7 @@ class WindowedLayer:
             The layer itself.
         """
         if not self.frozen:
-            self.weight.copy_(self._mask(self.weight))
+            self.weight.copy_(apply_window(self.weight, self.window))
             self._requires_grad_before_freeze = self.weight.requires_grad
             self.weight.requires_grad_(False)
             self.frozen = True
@@ -273,7 +270,7 @@ class WindowedLayer:
             missing_keys.remove(key)  # plain-layer checkpoints carry no window: ours is rebuilt
         if self.frozen:
             with torch.no_grad():
-                self.weight.copy_(self._mask(self.weight))  # forward no longer masks
+                self.weight.copy_(apply_window(self.weight, self.window))  # forward no longer masks
 
     def _same_window(self, loaded: Tensor) -> bool:
         window = self.window

@@ -14,8 +14,10 @@ Example:
 from __future__ import annotations
 
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
+from bionn.layers._windowed_ops import windowed_convolution
 
 __all__ = ["MouseConv2d", "SchizoConv2d", "WindowedConv2d"]
 
@@ -33,7 +35,17 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
 
     def forward(self, input: Tensor) -> Tensor:
         """The parent's convolution (padding modes included) with the masked weight."""
-        return self._conv_forward(input, self.masked_weight(), self.bias)
+        if self.frozen:
+            return self._conv_forward(input, self.weight, self.bias)
+        padding = list(self.padding)
+        if self.padding_mode != "zeros" or isinstance(self.padding, str):
+            # as nn.Conv2d: pad first ('same' may be uneven), then convolve without padding
+            mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=mode)
+            padding = [0, 0]
+        return windowed_convolution(input, self.weight, self.window, self.bias, list(self.stride),
+                                    padding, list(self.dilation), False, [0, 0],
+                                    self.groups)  # fmt: skip
 
 
 class MouseConv2d(MouseLayer, WindowedConv2d):

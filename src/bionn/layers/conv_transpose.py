@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
+from bionn.layers._windowed_ops import windowed_convolution
 
 __all__ = ["MouseConvTranspose2d", "SchizoConvTranspose2d", "WindowedConvTranspose2d"]
 
@@ -43,10 +44,12 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
             input, output_size, list(self.stride), list(self.padding), list(self.kernel_size),
             2, list(self.dilation),
         )  # fmt: skip
-        return F.conv_transpose2d(
-            input, self.masked_weight(), self.bias, self.stride, self.padding, output_padding,
-            self.groups, self.dilation,
-        )  # fmt: skip
+        if self.frozen:
+            return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                      output_padding, self.groups, self.dilation)  # fmt: skip
+        return windowed_convolution(input, self.weight, self.window, self.bias, list(self.stride),
+                                    list(self.padding), list(self.dilation), True,
+                                    list(output_padding), self.groups)  # fmt: skip
 
 
 class MouseConvTranspose2d(MouseLayer, WindowedConvTranspose2d):

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from bionn import recipes
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
+from bionn.layers._windowed_ops import windowed_linear
 
 __all__ = ["MouseLinear", "SchizoLinear", "WindowedLinear"]
 
@@ -43,8 +44,10 @@ class WindowedLinear(WindowedLayer, nn.Linear):
         return self.in_features, self.out_features
 
     def forward(self, input: Tensor) -> Tensor:
-        """``F.linear`` with the masked weight."""
-        return F.linear(input, self.masked_weight(), self.bias)
+        """``F.linear`` with the masked weight (kept for backward only as weight and window)."""
+        if self.frozen:
+            return F.linear(input, self.weight, self.bias)
+        return windowed_linear(input, self.weight, self.window, self.bias)
 
 
 class MouseLinear(MouseLayer, WindowedLinear):

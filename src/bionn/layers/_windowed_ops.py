@@ -1,0 +1,162 @@
+"""Linear and convolution with a windowed weight, saving no masked copy for backward.
+
+``F.linear(x, torch.where(window, weight, 0))`` is correct but autograd keeps the masked weight
+alive from forward to backward (one weight-sized tensor per layer) and, for large weights, every
+fresh weight-sized temporary costs page faults. The functions here take ``weight`` and
+``window`` themselves: backward rebuilds the masked weight from the parameter and the window
+(both already in memory), and masks the weight gradient where it is made. Large linear weights
+are processed in row blocks of at most :data:`BLOCK_BYTES`, so their temporaries stay small and
+are reused by the allocator. Results equal the unblocked ops up to float summation order.
+
+Autocast is honoured as for ``F.linear`` / ``F.conv2d``: under an enabled autocast the inputs
+are cast to its lower-precision dtype here (and again in backward, which autocast does not
+reach), and the gradients come back in the dtypes of the inputs. Double backward (``create_graph=True``) runs the same
+formulas with differentiable ops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["BLOCK_BYTES", "apply_window", "windowed_convolution", "windowed_linear"]
+
+# Row blocks of a linear weight: small enough for the allocator to keep and for the cache to
+# hold the masked block while the matrix product reads it.
+BLOCK_BYTES = 4 * 2**20
+
+
+def apply_window(weight: Tensor, window: Tensor) -> Tensor:
+    """``weight`` with the window applied (bool: selected, real: scaled), in ``weight``'s dtype."""
+    if window.dtype == torch.bool:
+        return torch.where(window, weight, 0.0)
+    return weight * window.to(weight.dtype)
+
+
+def _apply_window_(tensor: Tensor, window: Tensor) -> Tensor:
+    """Apply the window to ``tensor`` in place (``tensor`` is ours: a fresh gradient)."""
+    if window.dtype == torch.bool:
+        return torch.where(window, tensor, tensor.new_zeros(()), out=tensor)
+    return tensor.mul_(window.to(tensor.dtype))
+
+
+def _compute_dtype(input: Tensor) -> torch.dtype:
+    """The dtype ``F.linear`` / ``F.conv2d`` would compute in: autocast's, if it applies."""
+    device_type = input.device.type
+    if device_type in ("cpu", "cuda", "xpu", "mps") and input.dtype != torch.float64:
+        if torch.is_autocast_enabled(device_type):
+            return torch.get_autocast_dtype(device_type)
+    return input.dtype
+
+
+def _row_blocks(weight: Tensor) -> list[slice]:
+    rows = max(1, BLOCK_BYTES // max(1, weight[0].numel() * weight.element_size()))
+    return [slice(start, start + rows) for start in range(0, weight.shape[0], rows)]
+
+
+class _WindowedLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, weight: Tensor, bias: Tensor | None, window: Tensor,
+                dtype: torch.dtype) -> Tensor:  # fmt: skip
+        ctx.save_for_backward(input, weight, bias, window)
+        ctx.dtype = dtype
+        x = input.reshape(-1, input.shape[-1]).to(dtype)
+        out = x.new_empty((x.shape[0], weight.shape[0]))
+        for rows in _row_blocks(weight):
+            block = apply_window(weight[rows], window[rows]).to(dtype)
+            if bias is None:
+                torch.mm(x, block.t(), out=out[:, rows])
+            else:
+                torch.addmm(bias[rows].to(dtype), x, block.t(), out=out[:, rows])
+        return out.view(*input.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
+        input, weight, bias, window = ctx.saved_tensors
+        needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        x = input.reshape(-1, input.shape[-1]).to(ctx.dtype)
+        grad = grad_output.reshape(-1, grad_output.shape[-1]).to(ctx.dtype)
+        grad_bias = grad.sum(0).to(bias.dtype) if needs_bias else None
+        if torch.is_grad_enabled():  # double backward: the same formulas, differentiable
+            masked = apply_window(weight, window).to(ctx.dtype)
+            grad_input = (grad @ masked).view_as(input) if needs_input else None
+            grad_weight = apply_window(grad.t() @ x, window) if needs_weight else None
+            return grad_input, grad_weight, grad_bias, None, None
+        grad_input = torch.zeros_like(x) if needs_input else None
+        grad_weight = torch.empty_like(weight, dtype=ctx.dtype) if needs_weight else None
+        for rows in _row_blocks(weight):
+            if grad_input is not None:
+                block = apply_window(weight[rows], window[rows]).to(ctx.dtype)
+                grad_input.addmm_(grad[:, rows], block)
+            if grad_weight is not None:
+                torch.mm(grad[:, rows].t(), x, out=grad_weight[rows])
+                _apply_window_(grad_weight[rows], window[rows])
+        return (grad_input.view(input.shape).to(input.dtype) if grad_input is not None else None,
+                grad_weight.to(weight.dtype) if grad_weight is not None else None,
+                grad_bias, None, None)  # fmt: skip
+
+
+def windowed_linear(input: Tensor, weight: Tensor, window: Tensor, bias: Tensor | None) -> Tensor:
+    """``F.linear(input, apply_window(weight, window), bias)`` without keeping the masked weight.
+
+    Example:
+        >>> import torch
+        >>> x, w = torch.randn(3, 5), torch.randn(4, 5)
+        >>> window = torch.rand(4, 5) < 0.5
+        >>> torch.allclose(windowed_linear(x, w, window, None), x @ (w * window).t())
+        True
+    """
+    return _WindowedLinear.apply(input, weight, bias, window, _compute_dtype(input))
+
+
+class _WindowedConvolution(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, weight: Tensor, bias: Tensor | None, window: Tensor,
+                dtype: torch.dtype, arguments: tuple[Any, ...]) -> Tensor:  # fmt: skip
+        ctx.save_for_backward(input, weight, bias, window)
+        ctx.dtype, ctx.arguments = dtype, arguments
+        masked = apply_window(weight, window).to(dtype)
+        bias = bias.to(dtype) if bias is not None else None
+        return torch.ops.aten.convolution(input.to(dtype), masked, bias, *arguments)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
+        input, weight, bias, window = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        masked = apply_window(weight, window).to(ctx.dtype)
+        bias_sizes = list(bias.shape) if bias is not None else None
+        grad_input, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
+            grad_output.to(ctx.dtype), input.to(ctx.dtype), masked, bias_sizes, *ctx.arguments,
+            [needs[0], needs[1], needs[2] and bias is not None],
+        )  # fmt: skip
+        if grad_weight is not None:
+            grad_weight = (apply_window(grad_weight, window) if torch.is_grad_enabled()
+                           else _apply_window_(grad_weight, window)).to(weight.dtype)  # fmt: skip
+        if grad_input is not None:
+            grad_input = grad_input.to(input.dtype)
+        if grad_bias is not None:
+            grad_bias = grad_bias.to(bias.dtype)
+        return grad_input, grad_weight, grad_bias, None, None, None
+
+
+def windowed_convolution(input: Tensor, weight: Tensor, window: Tensor, bias: Tensor | None,
+                         stride: list[int], padding: list[int], dilation: list[int],
+                         transposed: bool, output_padding: list[int],
+                         groups: int) -> Tensor:  # fmt: skip
+    """``aten.convolution`` (conv or transposed conv) with the windowed weight; int padding.
+
+    Example:
+        >>> import torch
+        >>> from torch.nn import functional as F
+        >>> x, w = torch.randn(1, 4, 6, 6), torch.randn(8, 4, 3, 3)
+        >>> window = torch.rand(8, 4, 3, 3) < 0.5
+        >>> out = windowed_convolution(x, w, window, None, [1, 1], [1, 1], [1, 1], False,
+        ...                            [0, 0], 1)
+        >>> torch.allclose(out, F.conv2d(x, w * window, padding=1), atol=1e-6)
+        True
+    """
+    arguments = (stride, padding, dilation, transposed, output_padding, groups)
+    return _WindowedConvolution.apply(input, weight, bias, window, _compute_dtype(input),
+                                      arguments)  # fmt: skip

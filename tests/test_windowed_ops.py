@@ -1,0 +1,141 @@
+"""The windowed linear / convolution ops: equal to the plain ops on the masked weight, forward and
+backward, blocked or not, under autocast and double backward, and keeping no masked copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import bionn
+from bionn.layers import _windowed_ops
+
+Builder = Callable[[], nn.Module]
+
+LAYERS: dict[str, tuple[Builder, tuple[int, ...]]] = {
+    "linear": (lambda: bionn.MouseLinear(48, 40, radius=0.5), (5, 48)),
+    "linear-3d-input": (lambda: bionn.SchizoLinear(48, 40, usage=0.3, form="random", seed=2),
+                        (2, 3, 48)),  # fmt: skip
+    "linear-no-bias": (lambda: bionn.MouseLinear(48, 40, radius=0.5, bias=False), (5, 48)),
+    "linear-gaussian": (lambda: bionn.SchizoLinear(48, 40, usage=0.4, form="gaussian"), (5, 48)),
+    "conv-groups-stride": (lambda: bionn.MouseConv2d(16, 32, 3, stride=2, padding=1, groups=2,
+                                                     radius=0.5), (2, 16, 9, 9)),  # fmt: skip
+    "conv-dilation-no-bias": (lambda: bionn.SchizoConv2d(16, 16, 3, dilation=2, bias=False,
+                                                         usage=0.4, form="individual", seed=1),
+                              (2, 16, 9, 9)),  # fmt: skip
+    "conv-reflect": (lambda: bionn.MouseConv2d(16, 16, 3, padding=1, padding_mode="reflect",
+                                               radius=0.5), (2, 16, 7, 7)),  # fmt: skip
+    "conv-same-even-kernel": (lambda: bionn.MouseConv2d(16, 16, 4, padding="same", radius=0.5),
+                              (2, 16, 7, 7)),  # fmt: skip
+    "convT": (lambda: bionn.MouseConvTranspose2d(16, 32, 5, stride=2, padding=2,
+                                                 output_padding=1, radius=0.5),
+              (2, 16, 4, 4)),  # fmt: skip
+    "convT-groups": (lambda: bionn.SchizoConvTranspose2d(16, 32, 3, stride=2, groups=2,
+                                                         usage=0.5, form="kernel", seed=3),
+                     (2, 16, 4, 4)),  # fmt: skip
+}
+
+
+def reference(layer: nn.Module) -> nn.Module:
+    """The plain torch layer holding the masked weight as its own parameter (the oracle)."""
+    plain = layer.to_plain()
+    plain.load_state_dict({k: v for k, v in layer.state_dict().items() if k != "window"})
+    with torch.no_grad():
+        plain.weight.copy_(layer.masked_weight())
+    return plain
+
+
+def grads_of(layer: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> list[torch.Tensor]:
+    x = x.detach().requires_grad_()
+    layer.zero_grad(set_to_none=True)
+    layer(x).backward(grad)
+    return [x.grad, layer.weight.grad] + ([layer.bias.grad] if layer.bias is not None else [])
+
+
+@pytest.mark.parametrize("blocks", ["one block", "many blocks"])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_forward_and_gradients_equal_the_plain_op_on_the_masked_weight(
+    name: str, blocks: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if blocks == "many blocks":  # a linear weight of 40 rows in blocks of 3 rows (and a rest)
+        monkeypatch.setattr(_windowed_ops, "BLOCK_BYTES", 3 * 48 * 4)
+    build, shape = LAYERS[name]
+    layer = build()
+    with torch.no_grad():
+        layer.weight.normal_()  # masked entries non-zero too: the window must remove them
+    plain = reference(layer)
+    x = torch.randn(shape)
+    out = layer(x)
+    torch.testing.assert_close(out, plain(x), rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(out)
+    ours, theirs = grads_of(layer, x, grad), grads_of(plain, x, grad)
+    # the weight's gradient is the plain one, windowed (zero wherever the window is)
+    theirs[1] = _windowed_ops.apply_window(theirs[1], layer.window)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["linear", "conv-groups-stride", "convT"])
+def test_no_masked_copy_is_kept_for_backward(name: str) -> None:
+    build, shape = LAYERS[name]
+    layer = build()
+    x = torch.randn(shape, requires_grad=True)
+    saved: list[torch.Tensor] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        layer(x)
+    allowed = {t.data_ptr() for t in (x, layer.weight, layer.bias, layer.window)}
+    assert saved and all(t.data_ptr() in allowed for t in saved), (
+        "backward keeps a tensor that is not the input, weight, bias or window"
+    )
+
+
+def test_the_old_path_keeps_a_masked_copy_which_the_hook_test_sees() -> None:
+    # the oracle of the test above: F.linear on an explicitly masked weight saves that copy
+    layer = bionn.MouseLinear(48, 40, radius=0.5)
+    x = torch.randn(5, 48, requires_grad=True)
+    saved: list[torch.Tensor] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        F.linear(x, layer.masked_weight(), layer.bias)
+    allowed = {t.data_ptr() for t in (x, layer.weight, layer.bias, layer.window)}
+    assert any(t.data_ptr() not in allowed for t in saved)
+
+
+@pytest.mark.parametrize("name", ["linear", "linear-gaussian", "conv-groups-stride", "convT"])
+def test_autocast_computes_in_bfloat16_and_returns_float32_gradients(name: str) -> None:
+    build, shape = LAYERS[name]
+    layer = build()
+    plain = reference(layer)
+    x = torch.randn(shape)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, expected = layer(x), plain(x)
+    assert out.dtype == expected.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected)
+    grad = torch.randn_like(out)
+    for parameter_grad, parameter in zip(grads_of(layer, x, grad)[1:],
+                                         [layer.weight, layer.bias], strict=True):  # fmt: skip
+        assert parameter_grad.dtype == parameter.dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["linear", "linear-gaussian", "conv-groups-stride", "convT"])
+def test_double_backward_is_exact(name: str) -> None:
+    # gradient penalties (WGAN-GP, R1) differentiate the gradient: gradgradcheck in float64
+    build, shape = LAYERS[name]
+    layer = build().double()
+    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    weight = layer.weight.detach().clone().requires_grad_()
+
+    def op(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return torch.func.functional_call(layer, {"weight": weight}, (x,))
+
+    assert torch.autograd.gradcheck(op, (x, weight))
+    assert torch.autograd.gradgradcheck(op, (x, weight))
+
+
+def test_a_large_linear_runs_in_blocks_of_bounded_size() -> None:
+    layer = bionn.MouseLinear(1024, 4096, usage=0.35)  # 16 MiB of weight: 4 blocks of 4 MiB
+    blocks = _windowed_ops._row_blocks(layer.weight)
+    assert len(blocks) == 4
+    assert all((s.stop - s.start) * 1024 * 4 <= _windowed_ops.BLOCK_BYTES for s in blocks)
