@@ -10,8 +10,8 @@ are reused by the allocator. Results equal the unblocked ops up to float summati
 
 Autocast is honoured as for ``F.linear`` / ``F.conv2d``: under an enabled autocast the inputs
 are cast to its lower-precision dtype here (and again in backward, which autocast does not
-reach), and the gradients come back in the dtypes of the inputs. Double backward (``create_graph=True``) runs the same
-formulas with differentiable ops.
+reach), and the gradients come back in the dtypes of the inputs. Double backward
+(``create_graph=True``) runs the same formulas with differentiable ops.
 """
 
 from __future__ import annotations
