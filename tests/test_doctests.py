@@ -11,16 +11,18 @@ import pkgutil
 
 import pytest
 
-import bionn
-
 SKIPPED_PACKAGES = ("bionn.keras",)  # per backend, in tests/keras
 
 
-def _module_names() -> list[str]:
-    names = ["bionn"]
-    for info in pkgutil.walk_packages(bionn.__path__, prefix="bionn."):
-        if not info.name.startswith(SKIPPED_PACKAGES) and info.name != "bionn.__main__":
-            names.append(info.name)
+def _module_names(package: str = "bionn") -> list[str]:
+    # not pkgutil.walk_packages: it imports every package, bionn.keras (and so a Keras backend,
+    # TensorFlow or JAX) included, and torchvision imported after those crashes in triton
+    names = [package]
+    path = importlib.import_module(package).__path__
+    for info in pkgutil.iter_modules(path, prefix=f"{package}."):
+        if info.name.startswith(SKIPPED_PACKAGES) or info.name == "bionn.__main__":
+            continue
+        names += _module_names(info.name) if info.ispkg else [info.name]
     return names
 
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from bionn import recipes
 from bionn.layers._windowed_ops import apply_window
-from bionn.windows import BINARY_FORMS, RANDOM_FORMS, WindowSpec
+from bionn.windows import BINARY_FORMS, RANDOM_FORMS, Window, WindowSpec
 
 __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
 
@@ -111,8 +111,8 @@ class WindowedLayer:
             self._build_window()
 
     @torch.no_grad()
-    def _build_window(self) -> None:
-        """Fill the window from the recipe (never from its memory) and scale the weight."""
+    def _build_window(self) -> Window:
+        """Fill the window from the recipe (never from its memory), scale the weight."""
         n_x, n_y = self._channel_axes()
         kernel_shape = tuple(self.weight.shape[2:])
         built = self.window_spec.build(n_x, n_y, kernel_shape)
@@ -122,6 +122,7 @@ class WindowedLayer:
         if self.scale_init and self.is_binary:  # SPEC: the 'gaussian' kernel is not pre-scaled
             ones = int(built.values.sum())
             self.weight.mul_(self.window).mul_(built.values.size / ones if ones else 1.0)
+        return built
 
     # -- forward ------------------------------------------------------------------------------
 

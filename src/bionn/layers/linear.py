@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bionn import recipes
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
-from bionn.layers._windowed_ops import windowed_linear
+from bionn.layers._windowed_ops import LinearBlocks, linear_blocks, windowed_linear
+from bionn.windows import Window
 
 __all__ = ["MouseLinear", "SchizoLinear", "WindowedLinear"]
 
@@ -34,6 +36,8 @@ class WindowedLinear(WindowedLayer, nn.Linear):
     """
 
     _schizo_forms = recipes.SCHIZO_LINEAR_FORMS
+    # Row blocks and the columns their window reaches; a function of the recipe, as the window.
+    _blocks: LinearBlocks
 
     def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
         for name in ("in_features", "out_features"):
@@ -43,11 +47,17 @@ class WindowedLinear(WindowedLayer, nn.Linear):
     def _channel_axes(self) -> tuple[int, int]:
         return self.in_features, self.out_features
 
+    @torch.no_grad()
+    def _build_window(self) -> Window:
+        built = super()._build_window()
+        self._blocks = linear_blocks(built.values)
+        return built
+
     def forward(self, input: Tensor) -> Tensor:
-        """``F.linear`` with the masked weight (kept for backward only as weight and window)."""
+        """``F.linear`` with the masked weight, multiplying only the inputs the window reaches."""
         if self.frozen:
             return F.linear(input, self.weight, self.bias)
-        return windowed_linear(input, self.weight, self.window, self.bias)
+        return windowed_linear(input, self.weight, self.window, self.bias, self._blocks)
 
 
 class MouseLinear(MouseLayer, WindowedLinear):
