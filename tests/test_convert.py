@@ -233,6 +233,29 @@ def test_unsupported_include_type_is_a_clear_error() -> None:
     assert type(model[2]) is nn.Conv2d
 
 
+def test_options_keep_their_defaults_and_unknown_keywords_name_the_function() -> None:
+    default, explicit = small_cnn(), small_cnn()
+    bionn.mousify(default)
+    bionn.mousify(explicit, include=None, exclude=None, min_channels=16, skip_last=True,
+                  keep_weights=True)  # fmt: skip
+    assert str(default) == str(explicit) and type(default[-1]) is nn.Linear
+    model = small_cnn()
+    with pytest.raises(TypeError, match=r"^mousify\(\) got an unexpected keyword argument "
+                       r"'skip_lsat'; it takes model, usage, include, exclude, min_channels, "
+                       r"skip_last, keep_weights$"):  # fmt: skip
+        bionn.mousify(model, skip_lsat=False)
+    with pytest.raises(TypeError, match=r"^mousify\(\) got an unexpected keyword argument 'seed'"):
+        bionn.mousify(model, seed=1)
+    with pytest.raises(TypeError, match=r"^schizofy\(\) .* 'conv_forms'; it takes model, usage, "
+                       r"form, include, .*, keep_weights, conv_form, seed$"):  # fmt: skip
+        bionn.schizofy(model, conv_forms="kernel")
+    with pytest.raises(TypeError, match="positional"):  # the options stay keyword-only
+        bionn.mousify(model, 0.35, None)
+    with pytest.raises(TypeError, match="positional"):
+        bionn.schizofy(model, 0.5, "random", "kernel")
+    assert type(model[2]) is nn.Conv2d  # nothing changed
+
+
 def test_custom_policy() -> None:
     model = small_cnn()
 

@@ -155,10 +155,10 @@ def test_recipes_and_keras_import_without_torch() -> None:
         "        if name == 'torch' or name.startswith('torch.'):\n"
         "            raise ImportError('torch is not installed')\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import bionn, bionn.recipes, bionn.seed_defaults\n"
+        "import bionn, bionn.recipes, bionn.seed_defaults, bionn.selection, bionn.layer_arguments\n"
         "w = bionn.recipes.build_window(bionn.recipes.mouse(usage=0.35), 64, 64)\n"
-        "print(w.values.shape, 'torch' in sys.modules)\n"
+        "print(w.values.shape, 'torch' in sys.modules, 'keras' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)  # fmt: skip
-    assert result.stdout.strip() == "(64, 64) False"
+    assert result.stdout.strip() == "(64, 64) False False"

@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bionn.removal import AblationResult, sweep_removal
+from bionn.selection import find_layer_of_types
 
 __all__ = ["AblationResult", "ablate", "channel_axes", "classifier_evaluator", "find_layer"]
 
@@ -41,16 +42,8 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
         ValueError: No such sub-module, or one of another type; the message lists candidates.
 
     """
-    candidates = [n for n, m in model.named_modules() if isinstance(m, LAYER_TYPES)]
-    try:
-        layer = model.get_submodule(name)
-    except AttributeError:
-        raise ValueError(f"layer {name!r} is not in the model; its Linear / Conv layers are "
-                         f"{candidates}") from None  # fmt: skip
-    if not isinstance(layer, LAYER_TYPES):
-        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a Linear, Conv2d or "
-                         f"ConvTranspose2d; candidates: {candidates}")  # fmt: skip
-    return layer
+    return find_layer_of_types(name, model.get_submodule, AttributeError,
+                               model.named_modules(), LAYER_TYPES)  # fmt: skip
 
 
 def channel_axes(layer: nn.Module) -> tuple[int, int]:

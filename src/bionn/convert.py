@@ -21,23 +21,27 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from bionn.layers import (
-    MouseConv2d,
-    MouseConvTranspose2d,
-    MouseLinear,
-    SchizoConv2d,
-    SchizoConvTranspose2d,
-    SchizoLinear,
-    WindowedLayer,
-    plain_arguments,
+from bionn import layers
+from bionn.layers import WindowedLayer, plain_arguments
+from bionn.layers._windowed import torch_seed
+from bionn.selection import (
+    ConversionOptions,
+    LayerChange,
+    Replacements,
+    SchizoOptions,
+    WindowArgs,
+    conversion_options,
+    schizofy_arguments,
 )
-from bionn.selection import LayerChange, SchizoArguments, Selector
 from bionn.surgery import ConversionReport, Policy, ReplaceFn, replace_layers
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "ConversionReport",
@@ -52,14 +56,7 @@ __all__ = [
 
 
 def mousify(
-    model: nn.Module,
-    usage: float = 0.35,
-    *,
-    include: Selector | None = None,
-    exclude: Selector | None = None,
-    min_channels: int = 16,
-    skip_last: bool = True,
-    keep_weights: bool = True,
+    model: nn.Module, usage: float = 0.35, **options: Unpack[ConversionOptions]
 ) -> ConversionReport:
     """Replace the model's Linear / Conv2d / ConvTranspose2d layers by mouse layers, in place.
 
@@ -69,51 +66,32 @@ def mousify(
     Args:
         model: Any module; its children are replaced in place.
         usage: Target fraction of weights kept per layer, in (0, 1].
-        include: Layer types and/or module-name patterns (``fnmatch``; a name also selects the
-            layers inside that module) to convert; default every supported layer. Naming a
-            layer by name converts it even when it is the last one.
-        exclude: Types and/or name patterns to leave alone; wins over ``include``.
-        min_channels: Layers with fewer channels than this on either window axis stay plain.
-        skip_last: Leave the last weight layer (the classifier) plain.
-        keep_weights: Keep the existing weights (masked); False re-initialises them as a new
-            mouse layer would (scaled by ``1 / usage``).
+        **options: Which layers to convert and whether to keep their weights: ``include``,
+            ``exclude``, ``min_channels=16``, ``skip_last=True``, ``keep_weights=True``
+            (:class:`~bionn.selection.ConversionOptions`).
 
     Returns:
         The :class:`ConversionReport`; it warns when nothing was converted.
 
     Raises:
-        TypeError: ``include`` names a layer type that cannot be converted.
+        TypeError: ``include`` names a layer type that cannot be converted, or an unknown
+            keyword.
         ValueError: An ``include`` name pattern matches no layer, or bad ``usage``.
 
     """
-    policy = {
-        nn.Linear: _rebuilder(MouseLinear, keep_weights, usage=usage),
-        nn.Conv2d: _rebuilder(MouseConv2d, keep_weights, usage=usage),
-        nn.ConvTranspose2d: _rebuilder(MouseConvTranspose2d, keep_weights, usage=usage),
-    }
-    return replace_layers(
-        model,
-        policy,
-        include=include,
-        exclude=exclude,
-        min_channels=min_channels,
-        skip_last=skip_last,
-        caller="mousify",
-    )
+
+    def window_args() -> dict[str, object]:
+        return {"usage": usage}
+
+    return _convert(model, "mousify", conversion_options(mousify, options), {
+        nn.Linear: (layers.MouseLinear, window_args),
+        nn.Conv2d: (layers.MouseConv2d, window_args),
+        nn.ConvTranspose2d: (layers.MouseConvTranspose2d, window_args),
+    })  # fmt: skip
 
 
 def schizofy(
-    model: nn.Module,
-    usage: float = 0.5,
-    form: str = "diagonal",
-    *,
-    conv_form: str | None = None,
-    seed: int | None = None,
-    include: Selector | None = None,
-    exclude: Selector | None = None,
-    min_channels: int = 16,
-    skip_last: bool = True,
-    keep_weights: bool = True,
+    model: nn.Module, usage: float = 0.5, form: str = "diagonal", **options: Unpack[SchizoOptions]
 ) -> ConversionReport:
     """Replace the model's Linear / Conv layers by schizophrenia-mimicking layers, in place.
 
@@ -121,43 +99,35 @@ def schizofy(
         model: Any module; its children are replaced in place.
         usage: Fraction of weights kept per layer, in (0, 1].
         form: Linear form: 'diagonal', 'gaussian' or 'random'.
-        conv_form: Conv / transposed-conv form: 'diagonal', 'individual' or 'kernel'; default
-            ``form`` (an error if ``form`` has no conv version and a conv is converted).
-        seed: Seed of the random forms; layer ``i`` (in conversion order) gets ``seed + i``.
-            Default: drawn from torch's RNG (recorded on the layer). Tied layers share one.
-        include: As :func:`mousify`.
-        exclude: As :func:`mousify`.
-        min_channels: As :func:`mousify`.
-        skip_last: As :func:`mousify`.
-        keep_weights: As :func:`mousify`.
+        **options: ``conv_form`` (default ``form``), ``seed`` (default: drawn from torch's RNG
+            and recorded on the layer) and the options of :func:`mousify`
+            (:class:`~bionn.selection.SchizoOptions`).
 
     Returns:
         The :class:`ConversionReport`.
 
     """
-    arguments = SchizoArguments(usage, form, conv_form, seed, _draw_seed)
+    arguments, settings = schizofy_arguments(schizofy, usage, form, options, torch_seed)
+    return _convert(model, "schizofy", settings, {
+        nn.Linear: (layers.SchizoLinear, arguments.linear),
+        nn.Conv2d: (layers.SchizoConv2d, arguments.conv),
+        nn.ConvTranspose2d: (layers.SchizoConvTranspose2d, arguments.conv),
+    })  # fmt: skip
+
+
+def _convert(
+    model: nn.Module, caller: str, settings: dict[str, Any], replacements: Replacements
+) -> ConversionReport:
+    """Run :func:`replace_layers` for ``caller`` with its checked and completed options."""
+    keep_weights = settings.pop("keep_weights")
     policy = {
-        nn.Linear: _rebuilder(SchizoLinear, keep_weights, arguments.linear),
-        nn.Conv2d: _rebuilder(SchizoConv2d, keep_weights, arguments.conv),
-        nn.ConvTranspose2d: _rebuilder(SchizoConvTranspose2d, keep_weights, arguments.conv),
+        plain: _rebuilder(windowed, keep_weights, window_args)
+        for plain, (windowed, window_args) in replacements.items()
     }
-    return replace_layers(
-        model,
-        policy,
-        include=include,
-        exclude=exclude,
-        min_channels=min_channels,
-        skip_last=skip_last,
-        caller="schizofy",
-    )
+    return replace_layers(model, policy, caller=caller, **settings)
 
 
-def _rebuilder(
-    windowed_class: type[nn.Module],
-    keep_weights: bool,
-    window_args: Callable[[], dict[str, object]] | None = None,
-    **fixed_args: object,
-) -> ReplaceFn:
+def _rebuilder(windowed_class: type, keep_weights: bool, window_args: WindowArgs) -> ReplaceFn:
     """Return a replace function building ``windowed_class`` with the old layer's arguments.
 
     Layers tied to one weight get the same window arguments (one seed), hence one window.
@@ -167,8 +137,7 @@ def _rebuilder(
     def rebuild(module: nn.Module, name: str) -> nn.Module:
         arguments = plain_arguments(module, type(module))
         if id(module.weight) not in args_by_weight:
-            extra = {**fixed_args, **(window_args() if window_args else {})}
-            args_by_weight[id(module.weight)] = extra
+            args_by_weight[id(module.weight)] = window_args()
         new = windowed_class(
             **arguments, **args_by_weight[id(module.weight)], scale_init=not keep_weights
         )
@@ -182,14 +151,6 @@ def _rebuilder(
         return new.train(module.training)
 
     return rebuild
-
-
-def _draw_seed() -> int:
-    """A seed from torch's RNG (reproducible after ``torch.manual_seed``).
-
-    Drawn once per converted weight, so layers tied to one weight get one window.
-    """
-    return int(torch.randint(2**31 - 1, (), device="cpu").item())
 
 
 def freeze(model: nn.Module) -> int:

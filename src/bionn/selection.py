@@ -1,8 +1,9 @@
 """Which layers a conversion changes: the rules shared by PyTorch and Keras model surgery.
 
 Framework-neutral (no torch, no keras): :mod:`bionn.surgery` (PyTorch) and
-:mod:`bionn.keras.convert` apply the same include / exclude selection and default rules, and
-report what they changed in the same :class:`LayerChange` rows.
+:mod:`bionn.keras.convert` apply the same include / exclude selection and default rules, take
+the same :class:`ConversionOptions`, and report what they changed in the same
+:class:`LayerChange` rows. :func:`find_layer_of_types` looks up the layer an ablation acts on.
 
 Default rules leave alone, and list with a reason, the layers a window does not suit:
 
@@ -15,15 +16,111 @@ Default rules leave alone, and list with a reason, the layers a window does not 
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import itertools
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from bionn.recipes import SCHIZO_CONV_FORMS
 
-__all__ = ["LayerChange", "LayerRules", "SchizoArguments", "Selector", "format_changes"]
+__all__ = [
+    "ConversionOptions",
+    "LayerChange",
+    "LayerRules",
+    "Replacements",
+    "SchizoArguments",
+    "SchizoOptions",
+    "Selector",
+    "WindowArgs",
+    "conversion_options",
+    "find_layer_of_types",
+    "format_changes",
+    "schizofy_arguments",
+]
 
 Selector = Iterable[type | str]
+WindowArgs = Callable[[], dict[str, object]]  # the window arguments of the next new layer
+# A conversion: plain layer type -> (the windowed class replacing it, its window arguments).
+Replacements = Mapping[type, tuple[type, WindowArgs]]
+
+
+class ConversionOptions(TypedDict, total=False):
+    """The keyword options of ``mousify`` and ``schizofy`` (PyTorch and Keras); defaults last.
+
+    Attributes:
+        include: Layer types and/or layer-name patterns (``fnmatch``; a name also selects the
+            layers inside it: ``features.3`` in PyTorch, ``outer/inner`` for a nested Keras
+            model) to convert; default (None) every supported layer. Naming a layer converts it
+            even when it is the last one.
+        exclude: Types and/or name patterns to leave alone; wins over ``include``. Default None.
+        min_channels: Layers with fewer channels than this on either window axis stay plain.
+            Default 16.
+        skip_last: Leave the last weight layer (the classifier) plain. Default True.
+        keep_weights: Keep the existing weights (masked by the window); False initialises them
+            as a new windowed layer would (scaled by ``1 / usage``). Default True.
+    """
+
+    include: Selector | None
+    exclude: Selector | None
+    min_channels: int
+    skip_last: bool
+    keep_weights: bool
+
+
+class SchizoOptions(ConversionOptions, total=False):
+    """The keyword options of ``schizofy``: the :class:`ConversionOptions` and these two.
+
+    Attributes:
+        conv_form: Conv / transposed-conv form: 'diagonal', 'individual' or 'kernel'; default
+            (None) ``form`` (an error if ``form`` has no conv version and a conv is converted).
+        seed: Seed of the random forms; layer ``i`` (in conversion order) gets ``seed + i``.
+            Default (None): drawn from torch's RNG (PyTorch) or Python's (Keras) and recorded
+            on the layer. Layers tied to one weight share one.
+    """
+
+    conv_form: str | None
+    seed: int | None
+
+
+_DEFAULTS: dict[str, Any] = {
+    "include": None,
+    "exclude": None,
+    "min_channels": 16,
+    "skip_last": True,
+    "keep_weights": True,
+    "conv_form": None,
+    "seed": None,
+}
+
+
+def conversion_options(
+    function: Callable[..., object],
+    options: Mapping[str, Any],
+    accepted: type[ConversionOptions] = ConversionOptions,
+) -> dict[str, Any]:
+    """The options given to ``function`` by keyword, completed with the defaults.
+
+    Args:
+        function: The converting function (``mousify`` ...), named in the message.
+        options: Its keyword options.
+        accepted: The options it takes: :class:`ConversionOptions` or :class:`SchizoOptions`.
+
+    Raises:
+        TypeError: A keyword is none of ``function``'s; the message names ``function`` and the
+            keywords it takes.
+
+    """
+    names = list(accepted.__annotations__)
+    unknown = [name for name in options if name not in names]
+    if unknown:
+        parameters = inspect.signature(function).parameters.values()
+        own = [p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        raise TypeError(
+            f"{function.__name__}() got an unexpected keyword argument {unknown[0]!r}; "
+            f"it takes {', '.join([*own, *names])}"
+        )
+    return {name: options.get(name, _DEFAULTS[name]) for name in names}
 
 
 @dataclass(frozen=True)
@@ -159,6 +256,63 @@ class SchizoArguments:
                 f"(one of {SCHIZO_CONV_FORMS}) or exclude the conv layers"
             )
         return {**self.linear(), "form": self.conv_form or self.form}
+
+
+def schizofy_arguments(
+    function: Callable[..., object],
+    usage: float,
+    form: str,
+    options: Mapping[str, Any],
+    draw_seed: Callable[[], int],
+) -> tuple[SchizoArguments, dict[str, Any]]:
+    """Split the keyword options of a ``schizofy`` call: window arguments, conversion options.
+
+    Returns:
+        The :class:`SchizoArguments` (``conv_form`` and ``seed`` given to them) and the
+        :class:`ConversionOptions` left, completed with their defaults.
+
+    Raises:
+        TypeError: An unknown keyword (see :func:`conversion_options`).
+
+    """
+    settings = conversion_options(function, options, SchizoOptions)
+    conv_form, seed = settings.pop("conv_form"), settings.pop("seed")
+    return SchizoArguments(usage, form, conv_form, seed, draw_seed), settings
+
+
+def find_layer_of_types(
+    name: str,
+    look_up: Callable[[str], Any],
+    missing: type[Exception],
+    named_layers: Iterable[tuple[str, Any]],
+    layer_types: tuple[type, ...],
+) -> Any:
+    """The layer ``look_up(name)``, which must be one of ``layer_types``.
+
+    Args:
+        name: The layer's name in the model.
+        look_up: Returns the model's layer of a name (``get_submodule``, ``get_layer``).
+        missing: What ``look_up`` raises for a name the model does not have.
+        named_layers: The model's ``(name, layer)`` pairs, for the candidates in messages.
+        layer_types: The layer types accepted.
+
+    Raises:
+        ValueError: No such layer, or one of another type; the message lists the names of the
+            layers of ``layer_types``.
+
+    """
+    candidates = [n for n, layer in named_layers if isinstance(layer, layer_types)]
+    type_names = [t.__name__ for t in layer_types]
+    try:
+        layer = look_up(name)
+    except missing:
+        raise ValueError(f"layer {name!r} is not in the model; its {' / '.join(type_names)} "
+                         f"layers are {candidates}") from None  # fmt: skip
+    if not isinstance(layer, layer_types):
+        expected = f"{', '.join(type_names[:-1])} or {type_names[-1]}"
+        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a {expected}; "
+                         f"candidates: {candidates}")  # fmt: skip
+    return layer
 
 
 def matches(name: str, pattern: str) -> bool:

@@ -137,6 +137,24 @@ def test_rules_and_errors_match_pytorch() -> None:
         mouse.mousify(keras.Sequential([layers.Dense(32), layers.Dense(2)]))
 
 
+def test_unknown_keywords_name_the_function_and_options_stay_keyword_only() -> None:
+    model = functional_model()
+    with pytest.raises(TypeError, match=r"^mousify\(\) got an unexpected keyword argument "
+                       r"'skip_lsat'; it takes model, usage, include, exclude, min_channels, "
+                       r"skip_last, keep_weights$"):  # fmt: skip
+        mouse.mousify(model, skip_lsat=False)
+    with pytest.raises(TypeError, match=r"^schizofy\(\) .* 'conv_forms'; it takes model, usage, "
+                       r"form, include, .*, keep_weights, conv_form, seed$"):  # fmt: skip
+        mouse.schizofy(model, conv_forms="kernel")
+    with pytest.raises(TypeError, match="positional"):
+        mouse.schizofy(model, 0.5, "random", "kernel")
+    result = mouse.schizofy(model, 0.5, "random", conv_form="kernel", seed=3, min_channels=8,
+                            skip_last=False, keep_weights=True)  # fmt: skip
+    assert [c.name for c in result.replaced] == ["conv", "up", "mlp/fc1", "mlp/fc2", "classifier"]
+    assert [layer.window_spec.seed for layer in result.model.layers if hasattr(layer, "window_spec")
+            ][:2] == [3, 4]  # fmt: skip
+
+
 def test_windowed_and_subclassed_layers_stay_with_a_reason() -> None:
     class MyDense(layers.Dense):
         pass

@@ -114,8 +114,10 @@ class WindowedKerasLayer:
         **kwargs: The Keras layer's keyword arguments.
     """
 
-    # The clean APIs' grid names on the window's (x, y) axes (see bionn.keras._clean).
+    # The clean APIs' grid names on the window's (x, y) axes (see bionn.layer_arguments).
     _grid_names = ("in_grid", "out_grid")
+    # Seeds of random forms drawn by the clean constructors: Python's RNG, as the recipes do.
+    _draw_seed = staticmethod(recipes.python_seed)
 
     name: str
     built: bool
@@ -143,6 +145,10 @@ class WindowedKerasLayer:
         self._window_values: np.ndarray | None = None
         self._window_counts = (0, 0)  # (size, ones)
         self._window_digest: np.ndarray | None = None
+
+    def _make_recipe(self, make: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``make(*args, **kwargs)``, its errors prefixed with the layer's class name."""
+        return named_errors(type(self).__name__, make, *args, **kwargs)
 
     def _record_arguments(self, **arguments: Any) -> None:
         """Set the window arguments that ``get_config`` returns beside the parent's."""

@@ -26,6 +26,7 @@ import numpy as np
 from keras import ops
 
 from bionn.removal import AblationResult, sweep_removal
+from bionn.selection import find_layer_of_types
 
 __all__ = ["ablate", "classifier_evaluator", "find_kernel"]
 
@@ -41,15 +42,8 @@ def find_kernel(model: keras.Model, name: str) -> keras.Variable:
             (LoRA or quantised layers); the message lists the candidates.
 
     """
-    candidates = [layer.name for layer in model.layers if isinstance(layer, LAYER_TYPES)]
-    try:
-        layer = model.get_layer(name)
-    except ValueError:
-        raise ValueError(f"layer {name!r} is not in the model; its Dense / Conv layers are "
-                         f"{candidates}") from None  # fmt: skip
-    if not isinstance(layer, LAYER_TYPES):
-        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a Dense, Conv2D or "
-                         f"Conv2DTranspose; candidates: {candidates}")  # fmt: skip
+    named_layers = ((layer.name, layer) for layer in model.layers)
+    layer = find_layer_of_types(name, model.get_layer, ValueError, named_layers, LAYER_TYPES)
     kernel = layer.kernel
     if not isinstance(kernel, keras.Variable):
         raise ValueError(f"layer {name!r} has a derived kernel (LoRA or quantised); ablate the "

@@ -33,7 +33,13 @@ from bionn.keras._windowed import named_errors
 from bionn.keras.conv import WindowedConv2D
 from bionn.keras.conv_transpose import WindowedConv2DTranspose
 from bionn.keras.dense import WindowedDense
-from bionn.seed_defaults import KERAS_MOUSE_ARGS, SEED_DEFAULTS, SEED_LAYERS, SeedLayer
+from bionn.seed_defaults import (
+    KERAS_MOUSE_ARGS,
+    SEED_DEFAULTS,
+    SeedLayer,
+    seed_class,
+    seed_classes,
+)
 
 __all__ = ["mConv2D", "mConv2DTranspose", "mDense", "SzConv2D", "SzDense"]
 
@@ -105,13 +111,7 @@ def _seed_class(row: SeedLayer) -> type:
                  for name, value in window.items()}  # fmt: skip
         self._record_arguments(**plain, seed=recipe.seed)
 
-    __init__.__signature__ = _signature(positions, defaults, base)  # type: ignore[attr-defined]
-    doc = (f"Seed-compatible ``{row.name}``: a :class:`{base.__name__}` with the seed's window "
-           f"arguments ({', '.join(row.window_args)}; forms {', '.join(row.forms)}).\n\n"
-           f"    Positional order: {', '.join(positions)}.\n")  # fmt: skip
-    namespace = {"__init__": __init__, "__doc__": doc, "__module__": __name__,
-                 "__qualname__": row.name}  # fmt: skip
-    cls = type(row.name, (base,), namespace)
+    cls = seed_class(row, base, __init__, _signature(positions, defaults, base), __name__)
     return keras.saving.register_keras_serializable(package="bionn")(cls)
 
 
@@ -132,9 +132,6 @@ def _signature(
     return inspect.Signature(parameters)
 
 
-_CLASSES = {row.name: _seed_class(row) for row in SEED_LAYERS if row.framework == "keras"}
-mDense = _CLASSES["mDense"]  # noqa: N816 - the seed's names
-mConv2D = _CLASSES["mConv2D"]  # noqa: N816
-mConv2DTranspose = _CLASSES["mConv2DTranspose"]  # noqa: N816
-SzDense = _CLASSES["SzDense"]
-SzConv2D = _CLASSES["SzConv2D"]
+mDense, mConv2D, mConv2DTranspose, SzDense, SzConv2D = seed_classes(  # noqa: N816 - seed's names
+    _seed_class, "mDense", "mConv2D", "mConv2DTranspose", "SzDense", "SzConv2D"
+)

@@ -20,8 +20,8 @@ from typing import Any
 
 import keras
 
-from bionn.keras._clean import MouseArguments, SchizoArguments
 from bionn.keras._windowed import WindowedKerasLayer
+from bionn.layer_arguments import MouseArguments, SchizoArguments
 from bionn.recipes import SCHIZO_CONV_FORMS
 
 __all__ = ["MouseConv2D", "SchizoConv2D", "WindowedConv2D"]
@@ -46,7 +46,7 @@ class MouseConv2D(MouseArguments, WindowedConv2D):
 
     ``MouseConv2D(filters, kernel_size, ..., usage=None, radius=None, in_grid=None,
     out_grid=None)``: ``Conv2D``'s arguments, then those of
-    :class:`~bionn.keras._clean.MouseArguments`; ``in_grid`` lays out the ``in // groups``
+    :class:`~bionn.layer_arguments.MouseArguments`; ``in_grid`` lays out the ``in // groups``
     input channels of a group (checked in ``build``), ``out_grid`` the filters.
     """
 
@@ -56,7 +56,7 @@ class SchizoConv2D(SchizoArguments, WindowedConv2D):
     """Schizophrenia-mimicking conv keeping ``usage`` of the weights.
 
     ``SchizoConv2D(filters, kernel_size, ..., usage=..., form="diagonal", seed=None)``:
-    ``Conv2D``'s arguments, then those of :class:`~bionn.keras._clean.SchizoArguments`; forms
+    ``Conv2D``'s arguments, then those of :class:`~bionn.layer_arguments.SchizoArguments`; forms
     'diagonal' (band over channels), 'individual' (random per weight) or 'kernel' (random per
     channel pair, whole kernel at once).
     """

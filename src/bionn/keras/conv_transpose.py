@@ -25,8 +25,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from bionn.keras._clean import MouseArguments, SchizoArguments
 from bionn.keras._windowed import WindowedKerasLayer
+from bionn.layer_arguments import MouseArguments, SchizoArguments
 from bionn.recipes import SCHIZO_CONV_FORMS
 
 __all__ = ["MouseConv2DTranspose", "SchizoConv2DTranspose", "WindowedConv2DTranspose"]
@@ -70,7 +70,7 @@ class MouseConv2DTranspose(MouseArguments, WindowedConv2DTranspose):
 
     ``MouseConv2DTranspose(filters, kernel_size, ..., usage=None, radius=None, in_grid=None,
     out_grid=None)``: ``Conv2DTranspose``'s arguments, then those of
-    :class:`~bionn.keras._clean.MouseArguments`; ``in_grid`` lays out the input channels (the
+    :class:`~bionn.layer_arguments.MouseArguments`; ``in_grid`` lays out the input channels (the
     window's y axis, checked in ``build``), ``out_grid`` the filters (x axis).
     """
 
@@ -80,7 +80,7 @@ class SchizoConv2DTranspose(SchizoArguments, WindowedConv2DTranspose):
     """Schizophrenia-mimicking transposed conv keeping ``usage`` of the weights (new in bionn).
 
     ``SchizoConv2DTranspose(filters, kernel_size, ..., usage=..., form="diagonal", seed=None)``:
-    ``Conv2DTranspose``'s arguments, then those of :class:`~bionn.keras._clean.SchizoArguments`;
+    ``Conv2DTranspose``'s arguments, then those of :class:`~bionn.layer_arguments.SchizoArguments`;
     forms 'diagonal', 'individual' or 'kernel' over (output, input) channel pairs, as the
     seed's transposed conv laid them out.
     """

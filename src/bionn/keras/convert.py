@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -37,7 +37,19 @@ from bionn.keras.conv import MouseConv2D, SchizoConv2D
 from bionn.keras.conv_transpose import MouseConv2DTranspose, SchizoConv2DTranspose
 from bionn.keras.dense import MouseDense, SchizoDense
 from bionn.keras.summary import window_summary
-from bionn.selection import LayerChange, LayerRules, SchizoArguments, Selector, format_changes
+from bionn.selection import (
+    ConversionOptions,
+    LayerChange,
+    LayerRules,
+    Replacements,
+    SchizoOptions,
+    conversion_options,
+    format_changes,
+    schizofy_arguments,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["KerasConversion", "mousify", "schizofy"]
 
@@ -47,7 +59,6 @@ _OTHER_WEIGHT_LAYERS = (
     keras.layers.Conv3DTranspose, keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
     keras.layers.SeparableConv1D, keras.layers.SeparableConv2D, keras.layers.EinsumDense,
 )  # fmt: skip
-Maker = Callable[[dict[str, Any]], keras.layers.Layer]  # a layer's config -> windowed layer
 
 
 @dataclass(frozen=True)
@@ -64,28 +75,17 @@ class KerasConversion:
 
 
 def mousify(
-    model: keras.Model,
-    usage: float = 0.35,
-    *,
-    include: Selector | None = None,
-    exclude: Selector | None = None,
-    min_channels: int = 16,
-    skip_last: bool = True,
-    keep_weights: bool = True,
+    model: keras.Model, usage: float = 0.35, **options: Unpack[ConversionOptions]
 ) -> KerasConversion:
     """Return a copy of ``model`` whose Dense / Conv2D / Conv2DTranspose layers are mouse layers.
 
     Args:
         model: A built Sequential or functional Keras model; it is not changed.
         usage: Target fraction of weights kept per layer, in (0, 1].
-        include: Layer types and/or layer-name patterns (``fnmatch``; a nested model's layers
-            are named ``outer/inner``) to convert; default every supported layer. Naming a layer
-            converts it even when it is the last one.
-        exclude: Types and/or name patterns to leave alone; wins over ``include``.
-        min_channels: Layers with fewer channels than this on either window axis stay plain.
-        skip_last: Leave the last weight layer (the classifier) plain.
-        keep_weights: Keep the existing weights (masked); False initialises them as a new
-            mouse layer would.
+        **options: Which layers to convert and whether to keep their weights: ``include``
+            (a nested model's layers are named ``outer/inner``), ``exclude``,
+            ``min_channels=16``, ``skip_last=True``, ``keep_weights=True``
+            (:class:`~bionn.selection.ConversionOptions`).
 
     Returns:
         The :class:`KerasConversion`; it warns when nothing was converted.
@@ -93,101 +93,76 @@ def mousify(
     Raises:
         ValueError: The model is not built, an ``include`` pattern matches no layer, or bad
             ``usage``.
-        TypeError: ``include`` names a layer type that cannot be converted.
+        TypeError: ``include`` names a layer type that cannot be converted, or an unknown
+            keyword.
 
     """
-    scale = not keep_weights
-    makers: dict[type, Maker] = {
-        keras.layers.Dense: lambda c: MouseDense(**c, usage=usage, scale_init=scale),
-        keras.layers.Conv2D: lambda c: MouseConv2D(**c, usage=usage, scale_init=scale),
-        keras.layers.Conv2DTranspose: lambda c: MouseConv2DTranspose(
-            **c, usage=usage, scale_init=scale
-        ),
-    }
-    return convert_layers(model, makers, include, exclude, min_channels, skip_last,
-                          keep_weights, "mousify")  # fmt: skip
+
+    def window_args() -> dict[str, object]:
+        return {"usage": usage}
+
+    return convert_layers(model, "mousify", conversion_options(mousify, options), {
+        keras.layers.Dense: (MouseDense, window_args),
+        keras.layers.Conv2D: (MouseConv2D, window_args),
+        keras.layers.Conv2DTranspose: (MouseConv2DTranspose, window_args),
+    })  # fmt: skip
 
 
 def schizofy(
-    model: keras.Model,
-    usage: float = 0.5,
-    form: str = "diagonal",
-    *,
-    conv_form: str | None = None,
-    seed: int | None = None,
-    include: Selector | None = None,
-    exclude: Selector | None = None,
-    min_channels: int = 16,
-    skip_last: bool = True,
-    keep_weights: bool = True,
+    model: keras.Model, usage: float = 0.5, form: str = "diagonal", **options: Unpack[SchizoOptions]
 ) -> KerasConversion:
     """Return a copy of ``model`` with schizophrenia-mimicking Dense / Conv layers.
 
-    Args:
-        model: As :func:`mousify`.
-        usage: Fraction of weights kept per layer, in (0, 1].
-        form: Dense form: 'diagonal', 'gaussian' or 'random'.
-        conv_form: Conv / transposed-conv form: 'diagonal', 'individual' or 'kernel'; default
-            ``form``.
-        seed: Seed of the random forms; layer ``i`` (in conversion order) gets ``seed + i``.
-            Default: drawn from Python's RNG (recorded in the layer's config).
-        include: As :func:`mousify`.
-        exclude: As :func:`mousify`.
-        min_channels: As :func:`mousify`.
-        skip_last: As :func:`mousify`.
-        keep_weights: As :func:`mousify`.
+    Takes the arguments of :func:`bionn.schizofy` (:class:`~bionn.selection.SchizoOptions`),
+    ``model`` as :func:`mousify` does; ``form`` is the Dense layers' form. Seeds not given are
+    drawn from Python's RNG and recorded in the layers' configs.
 
     Returns:
         The :class:`KerasConversion`.
 
     """
-    arguments = SchizoArguments(usage, form, conv_form, seed, lambda: random.randrange(2**31 - 1))
-    scale = {"scale_init": not keep_weights}
-    makers: dict[type, Maker] = {
-        keras.layers.Dense: lambda c: SchizoDense(**c, **arguments.linear(), **scale),
-        keras.layers.Conv2D: lambda c: SchizoConv2D(**c, **arguments.conv(), **scale),
-        keras.layers.Conv2DTranspose: lambda c: SchizoConv2DTranspose(
-            **c, **arguments.conv(), **scale
-        ),
-    }
-    return convert_layers(model, makers, include, exclude, min_channels, skip_last,
-                          keep_weights, "schizofy")  # fmt: skip
+    arguments, settings = schizofy_arguments(
+        schizofy, usage, form, options, lambda: random.randrange(2**31 - 1)
+    )
+    return convert_layers(model, "schizofy", settings, {
+        keras.layers.Dense: (SchizoDense, arguments.linear),
+        keras.layers.Conv2D: (SchizoConv2D, arguments.conv),
+        keras.layers.Conv2DTranspose: (SchizoConv2DTranspose, arguments.conv),
+    })  # fmt: skip
 
 
 def convert_layers(
-    model: keras.Model,
-    makers: dict[type, Maker],
-    include: Selector | None,
-    exclude: Selector | None,
-    min_channels: int,
-    skip_last: bool,
-    keep_weights: bool,
-    caller: str,
+    model: keras.Model, caller: str, settings: dict[str, Any], replacements: Replacements
 ) -> KerasConversion:
-    """Clone ``model`` with the windowed layers ``makers`` build from configs, weights carried.
+    """Clone ``model`` for ``caller`` (``mousify`` ...), converting as ``replacements`` say.
 
-    ``makers[type(layer)](layer.get_config())`` builds each layer the rules convert; every other
-    layer is rebuilt from its config. Converted kernels are masked by their windows.
+    ``settings`` are the caller's :class:`~bionn.selection.ConversionOptions`, checked and
+    completed (:func:`~bionn.selection.conversion_options`). Each layer the rules convert
+    becomes its windowed class, built from the layer's config and the next window arguments;
+    every other layer is rebuilt from its config. Weights are carried over, converted kernels
+    masked by their windows.
     """
+    keep_weights = settings["keep_weights"]
     if not model.built:
         raise ValueError(
             f"{caller}: the model is not built; call it on data or give it a keras.Input first"
         )
-    rules = LayerRules(makers, min_channels, caller, include, exclude, base_type=keras.Layer)
+    rules = LayerRules(replacements, settings["min_channels"], caller, settings["include"],
+                       settings["exclude"], base_type=keras.Layer)  # fmt: skip
     named = list(_named_layers(model))
     convertible = [(name, layer) for name, layer in named if isinstance(layer, SUPPORTED)]
-    rules.start([name for name, _ in convertible], skip_last)
+    rules.start([name for name, _ in convertible], settings["skip_last"])
     reasons = {name: _skip_reason(rules, name, layer) for name, layer in convertible}
     converting = {id(layer) for name, layer in convertible if not reasons[name]}
     pairs: list[tuple[keras.layers.Layer, keras.layers.Layer]] = []
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
         config = layer.get_config()
-        new = (
-            makers[type(layer)](config)
-            if id(layer) in converting
-            else type(layer).from_config(config)
-        )
+        if id(layer) in converting:
+            windowed, window_args = replacements[type(layer)]
+            new = windowed(**config, **window_args(), scale_init=not keep_weights)
+        else:
+            new = type(layer).from_config(config)
         pairs.append((layer, new))
         return new
 

@@ -22,8 +22,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from bionn.keras._clean import MouseArguments, SchizoArguments
 from bionn.keras._windowed import WindowedKerasLayer
+from bionn.layer_arguments import MouseArguments, SchizoArguments
 
 __all__ = ["MouseDense", "SchizoDense", "WindowedDense"]
 
@@ -51,7 +51,7 @@ class MouseDense(MouseArguments, WindowedDense):
     """Mouse-mimetic dense layer: input features and units on 2-D grids, within a radius.
 
     ``MouseDense(units, ..., usage=None, radius=None, in_grid=None, out_grid=None)``: ``Dense``'s
-    arguments, then those of :class:`~bionn.keras._clean.MouseArguments`; ``in_grid`` lays out
+    arguments, then those of :class:`~bionn.layer_arguments.MouseArguments`; ``in_grid`` lays out
     the input features (checked when the layer is built), ``out_grid`` the units.
     """
 
@@ -61,6 +61,6 @@ class SchizoDense(SchizoArguments, WindowedDense):
     """Schizophrenia-mimicking dense layer keeping ``usage`` of the weights.
 
     ``SchizoDense(units, ..., usage=..., form="diagonal", seed=None)``: ``Dense``'s arguments,
-    then those of :class:`~bionn.keras._clean.SchizoArguments`; forms 'diagonal' (band),
+    then those of :class:`~bionn.layer_arguments.SchizoArguments`; forms 'diagonal' (band),
     'gaussian' (soft band) or 'random'.
     """

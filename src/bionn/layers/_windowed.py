@@ -12,18 +12,21 @@ with ``to_empty`` get the same window as layers built directly.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from bionn import recipes
+from bionn.layer_arguments import MouseArguments, SchizoArguments
 from bionn.layers._windowed_ops import apply_window
 from bionn.windows import BINARY_FORMS, RANDOM_FORMS, Window, WindowSpec
 
 __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
+
+T = TypeVar("T")
 
 
 def torch_seed() -> int:
@@ -47,13 +50,21 @@ class WindowedLayer:
     scale_init: bool
     # Where the grids of the x and y axes get their names (by data flow; see SPEC's axis table).
     _grid_names = ("in_grid", "out_grid")
-    # The forms of the schizophrenia constructor (SchizoLinear has its own).
-    _schizo_forms = recipes.SCHIZO_CONV_FORMS
     # Set by ``freeze``: ``weight`` already holds the masked weight.
     frozen: bool = False
     _requires_grad_before_freeze: bool = True
 
     # -- construction -------------------------------------------------------------------------
+
+    # The hooks of the clean constructors' mixins (bionn.layer_arguments).
+    _draw_seed = staticmethod(torch_seed)
+
+    def _make_recipe(self, make: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``make(*args, **kwargs)``: recipe errors reach torch users as they are."""
+        return make(*args, **kwargs)
+
+    def _record_arguments(self, **arguments: Any) -> None:
+        """Nothing to record: a torch layer's attributes (``window_spec`` ...) hold them."""
 
     def _channel_axes(self) -> tuple[int, int]:
         """``(n_x, n_y)`` of the window matrix; see SPEC's axis table."""
@@ -292,61 +303,9 @@ def _broadcastable(values: np.ndarray, dim: int) -> Tensor:
     return tensor.reshape(tensor.shape + (1,) * (dim - tensor.dim()))
 
 
-class MouseLayer:
-    """Mixin of the mouse-mimetic layers: the parent's arguments plus ``usage`` or ``radius``.
-
-    Args:
-        *args: The torch layer's positional arguments.
-        usage: Target fraction of weights kept; the radius whose usage is nearest is used.
-        radius: Connection radius (fraction of the plane's width); exclusive with ``usage``.
-        in_grid: ``(rows, cols)`` of the input channels; default the exact factorisation
-            nearest a square.
-        out_grid: ``(rows, cols)`` of the output channels.
-        scale_init: Scale the initial weight by ``1 / usage`` as the original did.
-        **kwargs: The torch layer's keyword arguments (``bias``, ``device``, ``dtype`` ...).
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        usage: float | None = None,
-        radius: float | None = None,
-        in_grid: Sequence[int] | None = None,
-        out_grid: Sequence[int] | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        grids = {"in_grid": in_grid, "out_grid": out_grid}
-        x_name, y_name = self._grid_names  # type: ignore[attr-defined]
-        recipe = recipes.mouse(usage, radius, grids[x_name], grids[y_name],
-                               grid_names=(x_name, y_name))  # fmt: skip
-        super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
-
-
-class SchizoLayer:
-    """Mixin of the schizophrenia-mimicking layers: the parent's arguments plus ``usage``.
-
-    Args:
-        *args: The torch layer's positional arguments.
-        usage: Fraction of weights kept, in (0, 1].
-        form: The window form (each layer lists its own).
-        seed: Seed of the random forms (drawn from torch's RNG when omitted; recorded).
-        scale_init: Scale the initial weight by ``1 / usage`` (binary forms).
-        **kwargs: The torch layer's keyword arguments.
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        usage: float | None = None,
-        form: str = "diagonal",
-        seed: int | None = None,
-        scale_init: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        recipe = recipes.schizo(form, usage, seed, allowed=self._schizo_forms,
-                                layer=type(self).__name__, draw_seed=torch_seed)  # fmt: skip
-        super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
+# The clean constructors' mixins, shared with Keras (the hooks they use are WindowedLayer's).
+MouseLayer = MouseArguments
+SchizoLayer = SchizoArguments
 
 
 def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str, Any]:

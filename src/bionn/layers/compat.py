@@ -29,7 +29,7 @@ from bionn.layers._windowed import WindowedLayer, torch_seed
 from bionn.layers.conv import WindowedConv2d
 from bionn.layers.conv_transpose import WindowedConvTranspose2d
 from bionn.layers.linear import WindowedLinear
-from bionn.seed_defaults import SEED_DEFAULTS, SEED_LAYERS, SeedLayer
+from bionn.seed_defaults import SEED_DEFAULTS, SeedLayer, seed_class, seed_classes
 
 __all__ = ["SzConv2d", "SzLinear", "mConv2d", "mConvTranspose2d", "mLinear"]
 
@@ -69,21 +69,9 @@ def _seed_class(row: SeedLayer) -> type[WindowedLayer]:
         if window["print_param_usage"]:
             print("param %usage:", 100.0 * self.usage)
 
-    __init__.__signature__ = signature  # type: ignore[attr-defined]
-    doc = (
-        f"Seed-compatible ``{base.plain_class().__name__}``: the original ``{row.name}`` "
-        f"arguments and defaults.\n\n    Window arguments, in order: "
-        f"{', '.join(f'``{n}={SEED_DEFAULTS[n]!r}``' for n in row.window_args)}; "
-        f"forms {row.forms}. See :mod:`bionn.layers.compat`.\n"
-    )
-    namespace = {"__init__": __init__, "__doc__": doc, "__module__": __name__,
-                 "__qualname__": row.name}  # fmt: skip
-    return type(row.name, (base,), namespace)
+    return seed_class(row, base, __init__, signature, __name__)
 
 
-_CLASSES = {row.name: _seed_class(row) for row in SEED_LAYERS if row.framework == "torch"}
-mLinear = _CLASSES["mLinear"]  # noqa: N816 - the seed's names
-mConv2d = _CLASSES["mConv2d"]  # noqa: N816
-mConvTranspose2d = _CLASSES["mConvTranspose2d"]  # noqa: N816
-SzLinear = _CLASSES["SzLinear"]
-SzConv2d = _CLASSES["SzConv2d"]
+mLinear, mConv2d, mConvTranspose2d, SzLinear, SzConv2d = seed_classes(  # noqa: N816 - seed's names
+    _seed_class, "mLinear", "mConv2d", "mConvTranspose2d", "SzLinear", "SzConv2d"
+)

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
 from bionn.layers._windowed_ops import windowed_convolution
+from bionn.recipes import SCHIZO_CONV_FORMS
 
 __all__ = ["MouseConv2d", "SchizoConv2d", "WindowedConv2d"]
 
@@ -64,3 +65,5 @@ class SchizoConv2d(SchizoLayer, WindowedConv2d):
     :class:`~bionn.layers.SchizoLayer`; ``form`` is 'diagonal' (band over channels),
     'individual' (random per weight) or 'kernel' (random per channel pair, whole kernels).
     """
+
+    schizo_forms = SCHIZO_CONV_FORMS

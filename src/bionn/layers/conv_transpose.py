@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
 from bionn.layers._windowed_ops import windowed_convolution
+from bionn.recipes import SCHIZO_CONV_FORMS
 
 __all__ = ["MouseConvTranspose2d", "SchizoConvTranspose2d", "WindowedConvTranspose2d"]
 
@@ -68,3 +69,5 @@ class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
     :class:`~bionn.layers.SchizoLayer`; forms as :class:`~bionn.layers.SchizoConv2d`, the band
     running between output (x) and input (y) channels.
     """
+
+    schizo_forms = SCHIZO_CONV_FORMS

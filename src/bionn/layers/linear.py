@@ -35,7 +35,6 @@ class WindowedLinear(WindowedLayer, nn.Linear):
     ``in_features``, its y axis ``out_features``.
     """
 
-    _schizo_forms = recipes.SCHIZO_LINEAR_FORMS
     # Row blocks and the columns their window reaches; a function of the recipe, as the window.
     _blocks: LinearBlocks
 
