@@ -159,18 +159,24 @@ class _WindowedConvolution(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         input, weight, bias, window = ctx.saved_tensors
-        needs = ctx.needs_input_grad[:3]
-        masked = apply_window(weight, window).to(ctx.dtype)
-        bias_sizes = list(bias.shape) if bias is not None else None
-        grad_input, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
-            grad_output.to(ctx.dtype), input.to(ctx.dtype), masked, bias_sizes, *ctx.arguments,
-            [needs[0], needs[1], needs[2] and bias is not None],
-        )  # fmt: skip
+        needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        needs_bias = needs_bias and bias is not None
+        grad_output, x = grad_output.to(ctx.dtype), input.to(ctx.dtype)
+        grad_input = grad_weight = grad_bias = None
+        if needs_input:  # the masked weight lives only for this call, not beside grad_weight
+            masked = apply_window(weight, window).to(ctx.dtype)
+            grad_input = torch.ops.aten.convolution_backward(
+                grad_output, x, masked, None, *ctx.arguments, [True, False, False]
+            )[0].to(input.dtype)  # fmt: skip
+            del masked
+        if needs_weight or needs_bias:  # the weight's values do not enter these gradients
+            _, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
+                grad_output, x, weight.to(ctx.dtype), list(bias.shape) if needs_bias else None,
+                *ctx.arguments, [False, needs_weight, needs_bias],
+            )  # fmt: skip
         if grad_weight is not None:
             grad_weight = (apply_window(grad_weight, window) if torch.is_grad_enabled()
                            else _apply_window_(grad_weight, window)).to(weight.dtype)  # fmt: skip
-        if grad_input is not None:
-            grad_input = grad_input.to(input.dtype)
         if grad_bias is not None:
             grad_bias = grad_bias.to(bias.dtype)
         return grad_input, grad_weight, grad_bias, None, None, None
