@@ -12,27 +12,23 @@ Runs ``bionn compare`` twice on scikit-learn's bundled digits (1,797 8x8 digits 
 2. the schizophrenia MLP, dense vs band matrix with 80 % of the weights removed, three seeds,
    15 epochs.
 
-The runs are trained two at a time (one per core), then each comparison is evaluated and
-reported. ``reports/demo/report.md`` leads with the curves and the sample grids of both GAN
-variants, then the two comparison reports (``reports/demo/gan``, ``reports/demo/classifier``:
-Markdown, JSON, figures). A second ``make demo`` reuses the finished runs and only rewrites
-the reports.
+The runs are trained two at a time (``compare(..., jobs=2)``: one per core), then each
+comparison is evaluated and reported. ``reports/demo/report.md`` holds both comparison reports
+(:func:`~bionn.experiments.combined.write_combined`; the GAN's leads with the curves and the
+sample grids of both variants); their folders (``reports/demo/gan``,
+``reports/demo/classifier``) hold Markdown, JSON and figures. A second ``make demo`` reuses the
+finished runs and only rewrites the reports.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import multiprocessing
 import os
-import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import torch
 
 OUT = Path(os.environ.get("BIONN_DEMO_OUT", "reports/demo"))
 SEEDS = [0, 1, 2]
@@ -47,83 +43,28 @@ CLASSIFIER_BIO = {"reduction": 0.8}
 COMMAND = "make demo (python -m bionn.demo)"
 
 
-def _run_configs(kind: str, overrides: dict[str, Any], bio: dict[str, Any]) -> list[Any]:
-    """The configs ``compare`` trains, in its run folders (``<out>/runs/<variant>-s<seed>``)."""
-    from bionn.experiments import make_config
-    from bionn.experiments.study import bio_variant
-
-    runs = OUT / kind / "runs"
-    variants = {"standard": {}, bio_variant(kind, overrides.get("model")): bio}
-    return [make_config(kind, **overrides, **extra, variant=variant, seed=seed, progress=False,
-                        out=str(runs / f"{variant}-s{seed}"))
-            for seed in SEEDS for variant, extra in variants.items()]  # fmt: skip
-
-
-def _train(config: Any) -> str:
-    """Train one run quietly in a worker process (one thread: two workers share two cores)."""
-    from bionn.experiments.study import ensure_run
-
-    torch.set_num_threads(1)
-    with contextlib.redirect_stderr(io.StringIO()):  # the usage tables go to usage.txt
-        ensure_run(config)
-    return f"{config.kind} {config.variant} seed {config.seed}"
-
-
-def _warm_metric_cache() -> None:
-    """Train the digits proxy classifier here once, not in both workers at the same time."""
-    from bionn.experiments import load_data
-    from bionn.metrics.evaluate import default_cache_dir, make_extractor
-
-    train = load_data("digits", size=GAN["image_size"], channels=1, train=True)
-    make_extractor("proxy", proxy_data=("digits", train.images, train.labels),
-                   cache_dir=default_cache_dir())  # fmt: skip
-
-
-def _train_all(configs: list[Any]) -> None:
-    workers = max(1, min(2, os.cpu_count() or 1))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for done in pool.map(_train, configs):
-            print(f"  trained {done}", flush=True)
-
-
-def _front_page(gan: Path, classifier: Path, seconds: float) -> Path:
-    """``report.md`` of the demo: curves and sample grids first, then both reports."""
-    lines = ["# bionn demo: DCGAN standard vs mouse, MLP dense vs schizo, on the digits", "",
-             f"Trained and evaluated in {seconds:.0f} s; what each part ran is in the first "
-             "lines of its report below.", ""]  # fmt: skip
-    for name, title in (("metric_curves.png", "FD-proxy(digits) during training"),
-                        ("samples.png", "Sample grids of both variants (seed 0)")):  # fmt: skip
-        if (gan / name).is_file():
-            shutil.copyfile(gan / name, OUT / f"gan_{name}")
-            lines += [f"## {title}", "", f"![{title}](gan_{name})", ""]
-    for report in (gan, classifier):
-        text = (report / "report.md").read_text()
-        lines += [text.replace("](", f"]({report.name}/"), ""]  # figures relative to OUT
-    path = OUT / "report.md"
-    path.write_text("\n".join(lines))
-    return path
-
-
 def main() -> int:
     """Train both comparisons, write the reports and print where they are."""
+    from bionn.experiments.combined import write_combined
     from bionn.experiments.compare import compare
     from bionn.experiments.evaluation import EvalSettings
 
-    torch.set_num_threads(1)  # small models gain nothing from intra-op threads on 2 cores
     started = time.perf_counter()
     print(f"bionn demo: DCGAN standard vs mouse and MLP dense vs schizo on digits, seeds {SEEDS}"
           f"; reports go to {OUT}/", flush=True)  # fmt: skip
-    _warm_metric_cache()
-    _train_all(_run_configs("gan", GAN, GAN_BIO) +
-               _run_configs("classifier", CLASSIFIER, CLASSIFIER_BIO))  # fmt: skip
+    jobs = max(1, min(2, os.cpu_count() or 1))  # one run per core
     with contextlib.redirect_stderr(io.StringIO()):
         gan = compare("gan", GAN, SEEDS, EvalSettings(n_samples=1000, kid_samples=200),
-                      OUT / "gan", bio=GAN_BIO, command=COMMAND,
+                      OUT / "gan", bio=GAN_BIO, command=COMMAND, jobs=jobs,
                       log=lambda line: print("  gan", line, flush=True))  # fmt: skip
         classifier = compare("classifier", CLASSIFIER, SEEDS, EvalSettings(), OUT / "classifier",
-                             bio=CLASSIFIER_BIO, command=COMMAND,
+                             bio=CLASSIFIER_BIO, command=COMMAND, jobs=jobs,
                              log=lambda line: print("  classifier", line, flush=True))
-    front = _front_page(gan.parent, classifier.parent, time.perf_counter() - started)
+    intro = (f"Trained and evaluated in {time.perf_counter() - started:.0f} s; what each part "
+             "ran is in the first lines of its report. Each report leads with its curves "
+             "(metric against step, where each flattened) and, for the GAN, the sample grids.")
+    front = write_combined([gan, classifier], OUT / "report.md",
+                           "bionn demo: DCGAN standard vs mouse, MLP dense vs schizo", intro)
     for report in (gan, classifier):
         print()
         print(report.read_text())

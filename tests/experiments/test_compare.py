@@ -87,6 +87,8 @@ def test_compare_cli_bad_input(tmp_path, capsys) -> None:
     assert "--lr must be > 0" in capsys.readouterr().err
     assert main([*base, "--eval-samples", "1"]) == 2
     assert "--eval-samples must be >= 2" in capsys.readouterr().err
+    assert main([*base, "--jobs", "0"]) == 2
+    assert "--jobs must be an int >= 1" in capsys.readouterr().err
     for argv in (["--model", "nope"], ["--set", "width=3"], ["--variant", "schizo"]):
         with pytest.raises(SystemExit):
             main([*base, *argv])
@@ -105,7 +107,7 @@ def test_compare_cli_end_to_end_with_overall_progress(tmp_path, capsys, caplog) 
         assert main(args) == 0
     captured = capsys.readouterr()
     assert "standard vs schizo" in captured.out and "report written to" in captured.out
-    assert "compare classifier" in captured.err and "2/2" in captured.err  # the overall bar
+    assert "compare classifier" in captured.err and "4/4" in captured.err  # trained, scored
     assert "classifier standard" not in captured.err  # the runs' own bars stay off
     lines = [r.getMessage() for r in caplog.records if r.name == "bionn.experiments.compare"]
     assert any(line.startswith("schizo seed 0: test accuracy") for line in lines)
@@ -125,3 +127,30 @@ def test_ddim_compare(tmp_path) -> None:
     assert summary["groups"]["mouse"]["usage"]["windowed"] < 1.0
     assert summary["runs"]["mouse"][0]["extras"]["n_fake"] == 70
     assert (tmp_path / "r" / "loss_curves.png").is_file()
+
+
+def test_runs_trained_in_parallel_give_the_results_of_runs_trained_in_turn(tmp_path) -> None:
+    results = {}
+    for jobs in (1, 2):
+        compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / f"j{jobs}",
+                bio={"reduction": 0.8}, log=lambda *a: None, jobs=jobs)
+        runs = json.loads((tmp_path / f"j{jobs}" / "report.json").read_text())["runs"]
+        results[jobs] = {v: [r["value"] for r in rs] for v, rs in runs.items()}
+    assert results[2] == results[1]  # each run is seeded by its config, wherever it trains
+
+
+@pytest.mark.usefixtures("fast_proxy")
+def test_parallel_studies_build_the_evaluation_cache_once_before_training(tmp_path,
+                                                                          monkeypatch) -> None:
+    from bionn.experiments import make_config
+    from bionn.experiments.train.runner import warm_evaluation_cache
+
+    monkeypatch.setenv("BIONN_CACHE", str(tmp_path / "cache"))
+    config = make_config("gan", **TINY_GAN, eval_every=2, curve_samples=20,
+                         out=str(tmp_path / "run"))
+    warm_evaluation_cache(config)
+    cached = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert any("proxy" in name for name in cached) and len(cached) >= 2  # classifier + stats
+    assert not (tmp_path / "run").exists()  # nothing trained
+    warm_evaluation_cache(make_config("classifier", **TINY_CLASSIFIER, eval_every=2))
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == cached

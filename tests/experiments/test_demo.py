@@ -23,9 +23,9 @@ def test_demo_front_page_leads_with_curves_and_grids(tmp_path, monkeypatch, caps
     monkeypatch.setattr(proxy, "train_proxy", lambda x, y, **k: original(x, y, steps=10, **k))
     assert demo.main() == 0
     front = (tmp_path / "demo" / "report.md").read_text()
-    assert front.index("gan_metric_curves.png") < front.index("gan_samples.png")
-    assert front.index("gan_samples.png") < front.index("| variant |")
-    assert (tmp_path / "demo" / "gan_metric_curves.png").is_file()
-    assert "(gan/metric_curves.png)" in front  # the GAN report's own figure, relative to OUT
+    assert front.index("(report/gan/metric_curves.png)") < front.index("(report/gan/samples.png)")
+    assert front.index("(report/gan/samples.png)") < front.index("| variant |")
+    assert front.index("| variant |") < front.index("(report/classifier/metric_curves.png)")
+    assert (tmp_path / "demo" / "report" / "gan" / "metric_curves.png").is_file()
     assert "inconclusive" in front  # one seed per variant
-    assert "trained gan mouse seed 0" in capsys.readouterr().out
+    assert "gan trained mouse seed 0" in capsys.readouterr().out

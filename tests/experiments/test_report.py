@@ -123,6 +123,29 @@ def test_report_reads_compare_folders(tmp_path, capsys) -> None:
     assert (tmp_path / "again" / "s" / "report.md").is_file()
 
 
+def test_report_combines_several_folders_into_one_page(tmp_path, capsys) -> None:
+    runs = {"standard": [_scores(50.0, 0, "standard")], "mouse": [_scores(40.0, 0)]}
+    write_compare_report(tmp_path / "gan", {"title": "GAN", "command": "bionn compare gan"},
+                         runs)  # fmt: skip
+    _spec(tmp_path, "gan", "usage", [0.5], [0])
+    _result(tmp_path, 0.5, 0, 30.0)
+    (tmp_path / "intro.md").write_text("Measured on a 2-core CPU.\n")
+    page = tmp_path / "docs" / "results.md"
+    assert main(["report", str(tmp_path / "gan"), str(tmp_path / "s"), "--combined", str(page),
+                 "--title", "Results", "--intro", str(tmp_path / "intro.md")]) == 0
+    assert f"combined page written to {page}" in capsys.readouterr().out
+    text = page.read_text()
+    assert text.startswith("# Results\n\nMeasured on a 2-core CPU.")
+    assert text.index("## GAN") < text.index("## Sweep of usage")  # the order given
+    assert "Command: `bionn compare gan`" in text
+    assert "(results/gan/metric.png)" in text and "(results/s/metric_vs_usage.png)" in text
+    for figure in ("gan/metric.png", "s/metric_vs_usage.png"):
+        assert (tmp_path / "docs" / "results" / figure).stat().st_size > 0
+    assert main(["report", str(tmp_path / "gan"), "--combined", str(page), "--intro",
+                 str(tmp_path / "missing.md")]) == 2  # fmt: skip
+    assert "missing.md" in capsys.readouterr().err
+
+
 def test_report_cli_errors(tmp_path, capsys) -> None:
     assert main(["report", str(tmp_path)]) == 2
     assert "neither a compare folder" in capsys.readouterr().err

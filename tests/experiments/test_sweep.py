@@ -30,10 +30,10 @@ def test_shards_split_the_grid_and_share_the_folder(tmp_path) -> None:
 def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
     out = tmp_path / "s"
     args = ("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.8], [0], EvalSettings(), out)
-    import bionn.experiments.sweep as sweep_module
+    import bionn.experiments.study as study_module
 
     calls = []
-    real_ensure = sweep_module.ensure_run
+    real_ensure = study_module.ensure_run
 
     def crash_on_second(config):
         calls.append(config.out)
@@ -41,12 +41,14 @@ def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
             raise KeyboardInterrupt
         return real_ensure(config)
 
-    monkeypatch.setattr(sweep_module, "ensure_run", crash_on_second)
+    monkeypatch.setattr(study_module, "ensure_run", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         sweep(*args, log=_quiet)
-    assert [p.name for p in (out / "results").iterdir()] == ["reduction-0-s0.json"]
-    monkeypatch.setattr(sweep_module, "ensure_run", real_ensure)
-    assert sweep(*args, log=_quiet) == 1  # only the missing point runs
+    [first_model] = out.rglob("model.safetensors")  # the first point trained, none scored yet
+    trained_at = first_model.stat().st_mtime_ns
+    monkeypatch.setattr(study_module, "ensure_run", real_ensure)
+    assert sweep(*args, log=_quiet) == 2
+    assert first_model.stat().st_mtime_ns == trained_at  # reused, not retrained
     assert len(list((out / "results").iterdir())) == 2
 
 
@@ -101,9 +103,9 @@ def test_grid_and_shard_parsing() -> None:
 ])
 def test_sweep_checks_every_value_before_any_run(kind, param, values, message, tmp_path, capsys,
                                                  monkeypatch) -> None:
-    import bionn.experiments.sweep as sweep_module
+    import bionn.experiments.study as study_module
 
-    monkeypatch.setattr(sweep_module, "ensure_run", lambda config: pytest.fail("trained"))
+    monkeypatch.setattr(study_module, "ensure_run", lambda config: pytest.fail("trained"))
     out = tmp_path / "s"
     assert main(["sweep", kind, "--param", param, "--values", values, "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -136,7 +138,12 @@ def test_sweep_cli(tmp_path, capsys) -> None:
     assert "--values" in capsys.readouterr().err
     assert main([*base, "--values", "0,0.5", "--shard", "2/2"]) == 2
     assert "--shard" in capsys.readouterr().err
-    assert main([*base, "--values", "0,0.5"]) == 0
+    assert main([*base, "--values", "0,0.5", "--jobs", "2"]) == 0
     captured = capsys.readouterr()
     assert "2 point(s) run by this shard" in captured.out and "0 (standard)" in captured.out
-    assert "sweep reduction" in captured.err and "2/2" in captured.err  # the overall bar
+    assert "sweep reduction" in captured.err and "4/4" in captured.err  # trained, scored
+    # the report lists the command lines that made the folder, each once
+    assert main([*base, "--values", "0,0.5", "--jobs", "2"]) == 0
+    commands = (tmp_path / "s" / "commands.txt").read_text().splitlines()
+    assert len(commands) == 1 and commands[0].startswith("bionn sweep classifier --data digits")
+    assert commands[0] in (tmp_path / "s" / "report" / "report.md").read_text()

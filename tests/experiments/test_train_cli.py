@@ -116,6 +116,30 @@ def test_keras_mode_keeps_batchnorm_frozen(tmp_path: Path) -> None:
     assert torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))
 
 
+@pytest.mark.parametrize("lacks_bf16", [True, False])
+def test_bf16_on_a_cpu_without_bf16_convolutions_warns(lacks_bf16: bool, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from bionn.experiments.train import runner
+
+    monkeypatch.setattr(runner, "cpu_lacks_bf16", lambda device: lacks_bf16)
+    config = make_config("gan", image_size=16, width=8, disc_width=8, batch_size=8, steps=1,
+                         limit=16, progress=False, precision="bf16", device="cpu",
+                         out=str(tmp_path / "b"))  # fmt: skip
+    with caplog.at_level("WARNING", logger="bionn"):
+        run_training(config)
+    warned = [r.getMessage() for r in caplog.records if "no native bfloat16" in r.getMessage()]
+    assert bool(warned) == lacks_bf16
+
+
+def test_the_bf16_check_asks_onednn_on_cpus_only() -> None:
+    from bionn.experiments.train.runner import cpu_lacks_bf16
+
+    assert not cpu_lacks_bf16(torch.device("cuda"))
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert cpu_lacks_bf16(torch.device("cpu")) == (not native)
+
+
 # -- bad input: clear message, exit status 2, nothing written ----------------------------------
 
 BAD_TRAIN = [

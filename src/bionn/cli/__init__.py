@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -86,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    # what studies record in their reports, so that a reader can rerun them
+    args.command_line = "bionn " + " ".join(shlex.quote(a) for a in argv)
     if getattr(args, "_unavailable", None):
         print(args._unavailable, file=sys.stderr)
         return EXIT_USAGE

@@ -12,8 +12,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
 from bionn.cli import command_parser, error_exit
@@ -38,15 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the comparison; 2 with a message on bad input."""
     from bionn.experiments.compare import compare
-    from bionn.experiments.study import parse_seeds
+    from bionn.experiments.study import check_jobs, parse_seeds
 
-    command = "bionn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         options = study_options(args)
         bio = {k: options.pop(k) for k in _BIO_ONLY if k in options}
         report = compare(args.kind, options, parse_seeds(args.seeds),
                          eval_settings(args, options.get("device", "auto")), Path(args.out),
-                         Path(args.runs_dir) if args.runs_dir else None, bio, command)
+                         Path(args.runs_dir) if args.runs_dir else None, bio,
+                         args.command_line, jobs=check_jobs(args.jobs))
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("compare", error)
     print(report.read_text())

@@ -146,6 +146,10 @@ def add_study_arguments(parser: argparse.ArgumentParser, kind: str, out_help: st
                        help="N (seeds 0..N-1) or a comma list such as 0,1,2; the papers ran ten "
                             "(default: 3)")  # fmt: skip
     study.add_argument("--out", required=True, metavar="DIR", help=out_help)
+    study.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="runs trained at once, each in its own process with its share of "
+                            "the CPU threads; on a CPU, small models train fastest with one "
+                            "run per core (default: 1)")  # fmt: skip
     add_eval_arguments(parser)
 
 

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the shard, then aggregate what is finished; 2 with a message on bad input."""
     from bionn.experiments.report import write_sweep_report
-    from bionn.experiments.study import parse_seeds
+    from bionn.experiments.study import check_jobs, parse_seeds
     from bionn.experiments.sweep import parse_shard, parse_values, sweep
 
     out = Path(args.out)
@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         options = study_options(args)
         done = sweep(args.kind, options, args.param, parse_values(args.values),
                      parse_seeds(args.seeds), eval_settings(args, options.get("device", "auto")),
-                     out, parse_shard(args.shard))  # fmt: skip
+                     out, parse_shard(args.shard), jobs=check_jobs(args.jobs),
+                     command=args.command_line)
         report = write_sweep_report(out)
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("sweep", error)

@@ -17,7 +17,7 @@ from typing import Any
 
 from bionn.experiments.evaluation import EvalSettings
 from bionn.experiments.results import RunScores
-from bionn.experiments.study import bio_variant, ensure_run, progress_bar
+from bionn.experiments.study import bio_variant, progress_bar, train_runs
 
 __all__ = ["compare"]
 
@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: EvalSettings,
             out: Path, runs_dir: Path | None = None, bio: dict[str, Any] | None = None,
-            command: str = "", log: Callable[[str], None] | None = None) -> Path:  # fmt: skip
+            command: str = "", log: Callable[[str], None] | None = None,
+            jobs: int = 1) -> Path:  # fmt: skip
     """Train, evaluate and report standard vs bio-mimetic runs; returns ``report.md``.
 
     Every run's config is built (and so checked) before the first one trains.
@@ -42,6 +43,7 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Ev
         bio: Options of the bio-mimetic variant only (usage / radius / reduction).
         command: The command line, recorded in the report.
         log: Called with one line per finished run (default: the ``bionn`` logger).
+        jobs: Runs trained at once, each in its own process (:func:`train_runs`).
 
     """
     from bionn.experiments import make_config
@@ -56,19 +58,25 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Ev
                                out=str(runs_dir / f"{v}-s{s}")) for s in seeds]
                for v, extra in variants.items()}  # fmt: skip
     runs: dict[str, list[RunScores]] = {v: [] for v in variants}
-    with progress_bar(len(seeds) * len(variants), f"compare {kind}",
+    ordered = [(seed, variant, configs[variant][i]) for i, seed in enumerate(seeds)
+               for variant in variants]  # fmt: skip
+    with progress_bar(2 * len(ordered), f"compare {kind}",
                       overrides.get("progress", True)) as bar:  # fmt: skip
-        for i, seed in enumerate(seeds):
-            for variant in variants:
-                config = configs[variant][i]
-                bar.set_postfix_str(f"{variant} seed {seed}")
-                started = time.perf_counter()
-                ensure_run(config)
-                scores = RunScores.from_dict(evaluate_run(config.run_dir(), settings))
-                runs[variant].append(scores)
-                bar.update(1)
-                log(f"{variant} seed {seed}: {scores.metric} {scores.value:.4g} "
-                    f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
+        bar.set_postfix_str(f"training, {jobs} at a time")
+
+        def trained(config: Any) -> None:
+            bar.update(1)
+            log(f"trained {config.variant} seed {config.seed}")
+
+        train_runs([config for *_, config in ordered], jobs, trained)
+        for seed, variant, config in ordered:
+            bar.set_postfix_str(f"scoring {variant} seed {seed}")
+            started = time.perf_counter()
+            scores = RunScores.from_dict(evaluate_run(config.run_dir(), settings))
+            runs[variant].append(scores)
+            bar.update(1)
+            log(f"{variant} seed {seed}: {scores.metric} {scores.value:.4g} "
+                f"(scored in {time.perf_counter() - started:.0f} s)")  # fmt: skip
     first = configs["standard"][0]
     length = f"{first.steps} steps" if first.steps else f"{first.epochs} epochs"
     meta = {"title": f"{kind} {first.model} on {first.data}: standard vs {list(variants)[1]}",

@@ -141,9 +141,8 @@ def write_compare_report(out: Path, meta: dict[str, Any],
         lines += ["Final epoch, mean +- sd over runs (overfitting: last test loss minus its "
                   "minimum over epochs; gap: train minus test accuracy):", "",
                   *_classifier_table(groups, "variant"), ""]  # fmt: skip
-    lines += ["Figures: `metric.png`, `loss_curves.png`"
-              + (", `samples.png`" if (out / "samples.png").is_file() else ""), "",
-              f"Command: `{meta.get('command', '')}`", ""]  # fmt: skip
+    lines += [f"![{metric} of every run](metric.png)", "", "![training losses](loss_curves.png)",
+              "", f"Command: `{meta.get('command', '')}`", ""]  # fmt: skip
     _write(out / "report.md", "\n".join(lines))
     return out / "report.md"
 
@@ -186,9 +185,11 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
              *_against_standard(groups, results[0].higher_is_better)]  # fmt: skip
     if kind == "classifier":
         lines += [*_classifier_table(groups, param), "",
-                  "Figures: `metric_vs_usage.png`, `classifier_sweep.png`", ""]  # fmt: skip
-    else:
-        lines += ["Figure: `metric_vs_usage.png` (radius on the top axis)", ""]
+                  "![overfitting against weight reduction](classifier_sweep.png)", ""]
+    lines += [f"![{metric} against usage (radius on the top axis)](metric_vs_usage.png)", ""]
+    commands = sweep_dir / "commands.txt"
+    if commands.is_file():
+        lines += ["Commands:", "", "```bash", *commands.read_text().splitlines(), "```", ""]
     _write(out / "report.md", "\n".join(lines))
     summary = {"spec": spec, "groups": {v: g.to_dict() for v, g in groups.items()},
                "finished": len(results), "expected": expected}  # fmt: skip

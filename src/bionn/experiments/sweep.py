@@ -26,7 +26,7 @@ from typing import Any
 from bionn.experiments.config import ConfigError, RunConfig
 from bionn.experiments.evaluation import EvalSettings
 from bionn.experiments.results import RunScores
-from bionn.experiments.study import StudyError, bio_variant, ensure_run, progress_bar
+from bionn.experiments.study import StudyError, bio_variant, progress_bar, train_runs
 
 __all__ = ["PARAMS", "grid", "parse_shard", "parse_values", "point_configs", "sweep"]
 
@@ -132,9 +132,19 @@ def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
                          f"or repeat the original command.")  # fmt: skip
 
 
+def _record_command(out: Path, command: str) -> None:
+    """Append ``command`` to ``out/commands.txt`` unless it is there already."""
+    path = out / "commands.txt"
+    known = path.read_text().splitlines() if path.is_file() else []
+    if command and command not in known:
+        with path.open("a") as file:  # one short line: shards appending at once stay whole
+            file.write(command + "\n")
+
+
 def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
           seeds: list[int], settings: EvalSettings, out: Path, shard: tuple[int, int] = (0, 1),
-          log: Callable[[str], None] | None = None) -> int:  # fmt: skip
+          log: Callable[[str], None] | None = None, jobs: int = 1,
+          command: str = "") -> int:  # fmt: skip
     """Run this shard's unfinished points; returns how many it evaluated.
 
     Args:
@@ -148,6 +158,9 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
         out: The sweep folder (shared by all shards).
         shard: ``(i, n)``: run every n-th point from i.
         log: Called with one line per finished point (default: the ``bionn`` logger).
+        jobs: Runs trained at once, each in its own process (``train_runs``).
+        command: The command line, added to the folder's ``commands.txt`` (shards and reruns
+            each add theirs once); the report lists them.
 
     Raises:
         StudyError: A bad value, shard or folder; nothing is written or trained then.
@@ -162,16 +175,18 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
             "evaluation": {k: v for k, v in settings.__dict__.items()
                            if k not in ("device", "cache_dir")}}  # fmt: skip
     _claim_folder(out, spec)
+    _record_command(out, command)
     (out / "results").mkdir(exist_ok=True)
     index, count = shard
     todo = [(value, seed) for i, (value, seed) in enumerate(grid(values, seeds))
             if i % count == index
             and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()]  # fmt: skip
-    with progress_bar(len(todo), f"sweep {param}", overrides.get("progress", True)) as bar:
+    with progress_bar(2 * len(todo), f"sweep {param}", overrides.get("progress", True)) as bar:
+        bar.set_postfix_str(f"training, {jobs} at a time")
+        train_runs([configs[point] for point in todo], jobs, lambda _: bar.update(1))
         for value, seed in todo:
-            bar.set_postfix_str(f"{param} {value:g} seed {seed}")
+            bar.set_postfix_str(f"scoring {param} {value:g} seed {seed}")
             config = configs[(value, seed)]
-            ensure_run(config)
             scores = RunScores.from_dict(
                 {**evaluate_run(config.run_dir(), settings), "grid_value": value})
             result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"

@@ -10,6 +10,7 @@ step, write a checkpoint and end the run with status 'interrupted'.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -68,6 +69,18 @@ class RunResult:
     plan: RunPlan
 
 
+logger = logging.getLogger(__name__)
+
+
+def cpu_lacks_bf16(device: torch.device) -> bool:
+    """Whether bf16 autocast on ``device`` would run without native bf16 convolutions.
+
+    oneDNN computes bf16 convolutions natively only with AVX512-BF16 or AMX; elsewhere torch
+    falls back to reference kernels many times slower than fp32.
+    """
+    return device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
 def _trainer_class(kind: str) -> type[Trainer]:
     from bionn.experiments.train.classifier import ClassifierTrainer
     from bionn.experiments.train.ddim import DDIMTrainer
@@ -112,6 +125,10 @@ class _Run:
         config = self.config
         if config.precision == "fp16" and self.place.device.type != "cuda":
             raise ConfigError("--precision fp16 needs CUDA; use bf16 (or fp32) on the CPU")
+        if config.precision == "bf16" and cpu_lacks_bf16(self.place.device):
+            logger.warning("--precision bf16: this CPU has no native bfloat16 convolutions "
+                           "(AVX512-BF16 or AMX); bf16 runs many times slower than fp32 here "
+                           "(see benchmarks/README.md): prefer --precision fp32 on it")
         if config.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
@@ -283,6 +300,21 @@ class _Run:
                     return step
         bar.close()
         return step
+
+
+def warm_evaluation_cache(config: RunConfig) -> None:
+    """Build what a run's ``--eval-every`` scoring caches on disk, if it caches anything.
+
+    A generator run's first evaluation trains the proxy classifier (grey data sets) and
+    measures the real images' statistics, both cached. Runs trained in parallel call this
+    first, in one process, so that they do not all build the same cache at once.
+    """
+    config = with_published(config)
+    if not config.eval_every or config.kind == "classifier":
+        return  # a classifier scores on its test split: nothing to cache
+    train = _load_split(config, train=True)
+    assert train is not None
+    make_evaluator(config, train, None, torch.device("cpu"), config.curve_samples)
 
 
 def run_training(config: RunConfig, *, resume: bool = False,
