@@ -66,6 +66,24 @@ def test_ddim_shapes_and_sampling(variant: str, size: int, channels: int) -> Non
     assert 0 <= images.min() and images.max() <= 1
 
 
+def test_ddim_keeps_channels_last_throughout() -> None:
+    """Every conv and norm of a channels_last U-Net sees channels_last inputs (no layout copies)."""
+    ddim = build("ddim", "mouse", image_size=32, channels=3, width=8)
+    ddim.to(memory_format=torch.channels_last)
+    other_layout = []
+
+    def check(module, inputs, output) -> None:
+        for t in (*inputs, output):
+            if isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape[1] > 1 and t.shape[-1] > 1:
+                if not t.is_contiguous(memory_format=torch.channels_last):
+                    other_layout.append((type(module).__name__, tuple(t.shape)))
+
+    for module in ddim.modules():
+        module.register_forward_hook(check)
+    ddim.loss(torch.rand(4, 3, 32, 32).contiguous(memory_format=torch.channels_last))
+    assert other_layout == []
+
+
 @pytest.mark.parametrize("model", sorted(ClassifierConfig.MODELS))
 def test_classifier_shapes(model: str) -> None:
     size = 32 if model in ("cnn", "vgg16", "lenet") else 28

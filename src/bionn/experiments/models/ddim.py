@@ -155,8 +155,11 @@ class UNet(nn.Module):
         pad_h, pad_w = (-h_in) % self.multiple, (-w_in) % self.multiple
         if pad_h or pad_w:
             noisy = F.pad(noisy, (0, pad_w, 0, pad_h), mode="replicate")
-        embedding = sinusoidal_embedding(variance).to(noisy.dtype)
-        x = torch.cat([self.stem(noisy), embedding.expand(-1, -1, *noisy.shape[-2:])], dim=1)
+        stem = self.stem(noisy)
+        embedding = sinusoidal_embedding(variance).to(noisy.dtype).expand(-1, -1, *stem.shape[-2:])
+        if stem.is_contiguous(memory_format=torch.channels_last):  # else cat returns NCHW
+            embedding = embedding.contiguous(memory_format=torch.channels_last)
+        x = torch.cat([stem, embedding], dim=1)
         skips = []
         for level in self.down:
             for block, attn in zip(level.blocks, level.attention, strict=False):
