@@ -154,3 +154,48 @@ def test_parallel_studies_build_the_evaluation_cache_once_before_training(tmp_pa
     assert not (tmp_path / "run").exists()  # nothing trained
     warm_evaluation_cache(make_config("classifier", **TINY_CLASSIFIER, eval_every=2))
     assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == cached
+
+
+def test_an_interrupted_run_stops_the_study_and_the_same_command_resumes(tmp_path, capsys,
+                                                                        monkeypatch) -> None:
+    """Ctrl-C / SIGTERM inside a run: no later run starts, nothing is scored, exit 130."""
+    import signal
+
+    import bionn.experiments.train.runner as runner
+
+    steps = []
+    real_loop = runner._Run._loop
+
+    def interrupt_first_run(self, trainer, step, log):  # SIGINT arrives during the first run
+        steps.append(self.config.out)
+        if len(steps) == 1:
+            signal.raise_signal(signal.SIGINT)
+        return real_loop(self, trainer, step, log)
+
+    monkeypatch.setattr(runner._Run, "_loop", interrupt_first_run)
+    out = tmp_path / "c"
+    argv = ["compare", "classifier", "--width", "16", "--epochs", "1", "--limit", "64",
+            "--batch-size", "16", "--seeds", "1", "--no-progress", "--out", str(out)]
+    assert main(argv) == 130
+    assert "the same command resumes" in capsys.readouterr().err
+    assert len(steps) == 1 and not (out / "report.md").exists()  # no second run, no scores
+    assert list((out / "runs" / "standard-s0" / "checkpoints").iterdir())
+    assert main(argv) == 0  # resumed from that checkpoint, then the second run
+    assert (out / "report.md").is_file()
+
+
+def test_a_worker_starts_no_run_after_an_interruption(monkeypatch, tmp_path) -> None:
+    import os
+
+    import bionn.experiments.study as study
+
+    def interrupted(config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study, "ensure_run", interrupted)
+    monkeypatch.setattr(study, "_stopping", False)
+    with pytest.raises(KeyboardInterrupt):
+        study._train_quietly(None, 1, os.getppid())
+    monkeypatch.setattr(study, "ensure_run", lambda config: pytest.fail("a queued run started"))
+    with pytest.raises(KeyboardInterrupt):
+        study._train_quietly(None, 1, os.getppid())

@@ -13,10 +13,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_study_arguments, eval_settings, study_options
+from bionn.cli.train import EXIT_INTERRUPTED
 from bionn.experiments.config import KINDS
 
 __all__ = ["add_arguments", "run"]
@@ -54,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         report = write_sweep_report(out)
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("sweep", error)
+    except KeyboardInterrupt:
+        print(f"interrupted: every run checkpointed; the same command resumes in {args.out}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
     print(report.read_text())
     print(f"{done} point(s) run by this shard; report written to {report.parent}")
     return 0

@@ -14,7 +14,10 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -56,6 +59,22 @@ def bio_variant(kind: str, model: str | None) -> str:
     return next(v for v in variants if v != "standard")
 
 
+def _train(config: Any, resume: bool = False) -> None:
+    """Train (or resume) one run; an interrupted run (SIGINT / SIGTERM) stops the study.
+
+    Raises:
+        KeyboardInterrupt: The run was interrupted; its checkpoint is written and the same
+            command resumes it. Going on to the next run, or scoring this one, would be wrong.
+
+    """
+    from bionn.experiments import run_training
+
+    result = run_training(config, resume=resume)
+    if result.status == "interrupted":
+        raise KeyboardInterrupt(f"{result.run_dir} interrupted at its last checkpoint; "
+                                "the same command resumes it")  # fmt: skip
+
+
 def ensure_run(config: Any) -> Path:
     """Train ``config`` into its ``out`` folder unless done; resume it if interrupted.
 
@@ -65,13 +84,13 @@ def ensure_run(config: Any) -> Path:
         StudyError: If the folder holds a run of another configuration.
 
     """
-    from bionn.experiments import CheckpointError, run_training
+    from bionn.experiments import CheckpointError
     from bionn.experiments.train.resume import merge_resumed_config
 
     run_dir = config.run_dir()
     saved_path = run_dir / "config.json"
     if not saved_path.is_file():
-        run_training(config)
+        _train(config)
         return run_dir
     saved = json.loads(saved_path.read_text())
     try:
@@ -85,12 +104,12 @@ def ensure_run(config: Any) -> Path:
             and same_length):  # fmt: skip
         return run_dir
     if (run_dir / "checkpoints").is_dir():
-        run_training(config, resume=True)
+        _train(config, resume=True)
         return run_dir
     if {p.name for p in run_dir.iterdir()} <= _EARLY_FILES:  # crashed before any checkpoint
         for path in run_dir.iterdir():
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-        run_training(config)
+        _train(config)
         return run_dir
     raise StudyError(f"{run_dir} holds unexpected files and no checkpoint; move it away")
 
@@ -102,17 +121,37 @@ def check_jobs(jobs: Any) -> int:
     return jobs
 
 
-def _train_quietly(config: Any, threads: int) -> Path:
+_stopping = False  # set in a worker once a run was interrupted: queued runs do not start
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """Interrupt this worker's run (checkpoint, then stop) once its parent study has died."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _train_quietly(config: Any, threads: int, parent: int) -> Path:
     """:func:`ensure_run` in a worker process with ``threads`` intra-op threads, no stderr.
 
     Each run writes its usage table and metrics to its own folder; the workers' interleaved
-    stderr would only garble the parent's progress bar.
+    stderr would only garble the parent's progress bar. A worker whose study died (killed, not
+    interrupted) interrupts its run, so no orphan trains on; after an interruption the worker
+    starts no further run.
     """
+    global _stopping
     import torch
 
+    if _stopping:
+        raise KeyboardInterrupt("the study was interrupted")
+    threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
     torch.set_num_threads(threads)
-    with contextlib.redirect_stderr(io.StringIO()):
-        return ensure_run(config)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            return ensure_run(config)
+    except KeyboardInterrupt:
+        _stopping = True
+        raise
 
 
 def train_runs(configs: Sequence[Any], jobs: int = 1,
@@ -135,11 +174,17 @@ def train_runs(configs: Sequence[Any], jobs: int = 1,
     warm_evaluation_cache(configs[0])  # runs of one study are scored alike
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")
+    parent = [os.getpid()] * len(configs)
     with ProcessPoolExecutor(min(jobs, len(configs)), mp_context=context) as pool:
-        for config, _ in zip(configs, pool.map(_train_quietly, configs,
-                                               [threads] * len(configs)), strict=True):  # fmt: skip
-            if done:
-                done(config)
+        try:
+            for config, _ in zip(configs, pool.map(_train_quietly, configs,
+                                                   [threads] * len(configs), parent),
+                                 strict=True):  # fmt: skip
+                if done:
+                    done(config)
+        except BaseException:  # an interrupted or failed run: start no other
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def progress_bar(total: int, description: str, enabled: bool) -> Any:
