@@ -152,6 +152,27 @@ def test_double_backward_is_exact(name: str, monkeypatch: pytest.MonkeyPatch) ->
     assert torch.autograd.gradgradcheck(op, (x, weight), fast_mode=True)  # random projections
 
 
+@pytest.mark.parametrize("name", ["linear", "linear-gaussian", "conv-groups-stride", "convT"])
+def test_gradients_taken_with_create_graph_are_windowed(name: str) -> None:
+    # create_graph=True (gradient penalties) runs backward's differentiable branch: its
+    # gradients must be the same windowed ones; gradgradcheck alone cannot see this, since it
+    # differentiates that branch against itself
+    build, shape = LAYERS[name]
+    layer = build()
+    with torch.no_grad():
+        layer.weight.normal_()  # masked entries non-zero too: the window must remove them
+    plain = reference(layer)
+    x = torch.randn(shape, requires_grad=True)
+    out = layer(x)
+    grad = torch.randn_like(out)
+    ours = torch.autograd.grad(out, (x, layer.weight), grad, create_graph=True)
+    assert all(g.requires_grad for g in ours)  # the differentiable branch ran
+    theirs = list(torch.autograd.grad(plain(x), (x, plain.weight), grad))
+    theirs[1] = _windowed_ops.apply_window(theirs[1], layer.window)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
 def test_a_large_linear_runs_in_blocks_of_bounded_size() -> None:
     layer = bionn.MouseLinear(1024, 4096, usage=0.35)  # 4 M weights: 4 blocks of 1 M
     assert len(layer._blocks) == 4
@@ -196,6 +217,21 @@ def test_a_block_its_window_never_reaches_gives_the_bias_and_no_gradient() -> No
     assert torch.equal(weight.grad[:3], torch.zeros(3, 5))
     torch.testing.assert_close(x.grad, (weight * window).sum(0).expand(4, 5))
 
+
+
+def test_every_entry_of_the_weight_gradient_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # backward allocates the weight gradient uninitialised and writes each block's columns,
+    # zeroing the rest; poison that memory with NaN so an entry left unwritten fails every time,
+    # not only when the allocator happens to hand back non-zero memory
+    monkeypatch.setattr(_windowed_ops, "BLOCK_ELEMENTS", 3 * 48)
+    layer = bionn.MouseLinear(48, 40, radius=0.5)
+    assert any(c.start > 0 for _, c in layer._blocks)  # columns left of a block's range
+    assert any(c.stop < 48 for _, c in layer._blocks)  # and right of it
+    empty_like = torch.empty_like
+    monkeypatch.setattr(torch, "empty_like", lambda *a, **k: empty_like(*a, **k).fill_(np.nan))
+    layer(torch.randn(5, 48)).sum().backward()
+    assert layer.weight.grad is not None and bool(layer.weight.grad.isfinite().all())
+    assert not layer.weight.grad[~layer.window].any()
 
 @pytest.mark.parametrize("shape", [(5, 48), (2, 3, 48)])
 def test_an_in_place_op_may_follow_the_linear(shape: tuple[int, ...]) -> None:
