@@ -186,7 +186,7 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
     if kind == "classifier":
         lines += [*_classifier_table(groups, param), "",
                   "![overfitting against weight reduction](classifier_sweep.png)", ""]
-    lines += [f"![{metric} against usage (radius on the top axis)](metric_vs_usage.png)", ""]
+    lines += [f"![{metric} against usage](metric_vs_usage.png)", ""]
     commands = sweep_dir / "commands.txt"
     if commands.is_file():
         lines += ["Commands:", "", "```bash", *commands.read_text().splitlines(), "```", ""]
