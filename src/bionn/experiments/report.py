@@ -178,7 +178,10 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
     expected = len(spec["values"]) * len(spec["seeds"])
     records = {label: [read_records(Path(r.run)) for r in rs]
                for label, rs in zip(groups, (by_value[v] for v in sorted(by_value)), strict=True)}
-    lines = [f"# Sweep of {param}: {spec['kind']} on {spec['base'].get('data', 'digits')}", "",
+    form = spec["base"].get("form") if kind == "classifier" else None
+    title = (f"Sweep of {param}: {spec['kind']} on {spec['base'].get('data', 'digits')}"
+             + (f", form '{form}'" if form else ""))  # fmt: skip
+    lines = [f"# {title}", "",
              f"{len(results)} of {expected} runs finished. Metric: **{metric}**."
              + _metric_note(metric), "", *curve_section(records, out),
              *_group_table(groups, param, metric), "", _FOOTNOTE, "",
