@@ -121,6 +121,7 @@ def check_jobs(jobs: Any) -> int:
     return jobs
 
 
+EXIT_INTERRUPTED = 130
 _stopping = False  # set in a worker once a run was interrupted: queued runs do not start
 
 
@@ -151,6 +152,8 @@ def _train_quietly(config: Any, threads: int, parent: int) -> Path:
             return ensure_run(config)
     except KeyboardInterrupt:
         _stopping = True
+        if os.getppid() != parent:  # the run is checkpointed; no study is left to report to
+            os._exit(EXIT_INTERRUPTED)
         raise
 
 
