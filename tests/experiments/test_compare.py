@@ -194,8 +194,9 @@ def test_a_worker_starts_no_run_after_an_interruption(monkeypatch, tmp_path) -> 
 
     monkeypatch.setattr(study, "ensure_run", interrupted)
     monkeypatch.setattr(study, "_stopping", False)
+    monkeypatch.setattr(study, "_study", os.getppid())
     with pytest.raises(KeyboardInterrupt):
-        study._train_quietly(None, 1, os.getppid())
+        study._train_quietly(None)
     monkeypatch.setattr(study, "ensure_run", lambda config: pytest.fail("a queued run started"))
     with pytest.raises(KeyboardInterrupt):
-        study._train_quietly(None, 1, os.getppid())
+        study._train_quietly(None)

@@ -16,10 +16,9 @@ import sys
 from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_config_arguments, config_from_args
 from bionn.experiments.config import KINDS
+from bionn.experiments.study import EXIT_INTERRUPTED
 
 __all__ = ["EXIT_INTERRUPTED", "add_arguments", "run"]
-
-EXIT_INTERRUPTED = 130
 
 _KIND_EXAMPLES = {
     "gan": "bionn train gan --variant mouse --data ~/data/afhq/cat --epochs 500",

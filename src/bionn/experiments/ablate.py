@@ -19,11 +19,11 @@ from bionn.ablation import ablate, channel_axes, classifier_evaluator, find_laye
 from bionn.experiments.ablate_model import ANALYSED_LAYER, published_mlp, train_classifier
 from bionn.experiments.ablate_report import write_report
 from bionn.experiments.ablate_store import ResultStore
+from bionn.experiments.study import EXIT_INTERRUPTED
 from bionn.removal import PATTERNS, RANDOM_PROTOCOLS, default_strengths
 
 __all__ = ["EXIT_INTERRUPTED", "AblateConfig", "run_ablation"]
 
-EXIT_INTERRUPTED = 130
 PUBLISHED_PATTERNS = ("diagonal", "gaussian", "random", "centered", "striping")
 
 

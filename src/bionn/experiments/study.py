@@ -121,19 +121,30 @@ def check_jobs(jobs: Any) -> int:
     return jobs
 
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # the exit status of a command whose run was interrupted (128 + SIGINT)
+_study = 0  # in a worker: the process id of the study that started it
 _stopping = False  # set in a worker once a run was interrupted: queued runs do not start
 
 
-def _stop_when_orphaned(parent: int) -> None:
-    """Interrupt this worker's run (checkpoint, then stop) once its parent study has died."""
-    while os.getppid() == parent:
+def _stop_when_orphaned(study: int) -> None:
+    """Interrupt this worker's run (checkpoint, then stop) once its study has died."""
+    while os.getppid() == study:
         time.sleep(1.0)
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _train_quietly(config: Any, threads: int, parent: int) -> Path:
-    """:func:`ensure_run` in a worker process with ``threads`` intra-op threads, no stderr.
+def _start_worker(study: int, threads: int) -> None:
+    """Set up a worker process: ``threads`` intra-op threads, a watch on its study."""
+    global _study
+    import torch
+
+    _study = study
+    torch.set_num_threads(threads)
+    threading.Thread(target=_stop_when_orphaned, args=(study,), daemon=True).start()
+
+
+def _train_quietly(config: Any) -> Path:
+    """:func:`ensure_run` in a worker process, no stderr.
 
     Each run writes its usage table and metrics to its own folder; the workers' interleaved
     stderr would only garble the parent's progress bar. A worker whose study died (killed, not
@@ -141,18 +152,14 @@ def _train_quietly(config: Any, threads: int, parent: int) -> Path:
     starts no further run.
     """
     global _stopping
-    import torch
-
     if _stopping:
         raise KeyboardInterrupt("the study was interrupted")
-    threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
-    torch.set_num_threads(threads)
     try:
         with contextlib.redirect_stderr(io.StringIO()):
             return ensure_run(config)
     except KeyboardInterrupt:
         _stopping = True
-        if os.getppid() != parent:  # the run is checkpointed; no study is left to report to
+        if os.getppid() != _study:  # the run is checkpointed; no study is left to report to
             os._exit(EXIT_INTERRUPTED)
         raise
 
@@ -177,12 +184,10 @@ def train_runs(configs: Sequence[Any], jobs: int = 1,
     warm_evaluation_cache(configs[0])  # runs of one study are scored alike
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")
-    parent = [os.getpid()] * len(configs)
-    with ProcessPoolExecutor(min(jobs, len(configs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(min(jobs, len(configs)), mp_context=context,
+                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
         try:
-            for config, _ in zip(configs, pool.map(_train_quietly, configs,
-                                                   [threads] * len(configs), parent),
-                                 strict=True):  # fmt: skip
+            for config, _ in zip(configs, pool.map(_train_quietly, configs), strict=True):
                 if done:
                     done(config)
         except BaseException:  # an interrupted or failed run: start no other
