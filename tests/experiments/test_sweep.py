@@ -52,6 +52,23 @@ def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
     assert len(list((out / "results").iterdir())) == 2
 
 
+def test_points_train_seed_by_seed(tmp_path, monkeypatch) -> None:
+    import bionn.experiments.study as study_module
+
+    order = []
+    real_ensure = study_module.ensure_run
+
+    def record(config):
+        order.append((config.variant, config.seed))
+        return real_ensure(config)
+
+    monkeypatch.setattr(study_module, "ensure_run", record)
+    sweep("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.5], [0, 1], EvalSettings(),
+          tmp_path / "s", log=_quiet)
+    # every value once, then each again
+    assert order == [("standard", 0), ("schizo", 0), ("standard", 1), ("schizo", 1)]
+
+
 def test_folder_of_another_configuration_is_refused(tmp_path) -> None:
     out = tmp_path / "s"
     sweep("classifier", TINY_CLASSIFIER, "reduction", [0.5], [0], EvalSettings(), out, log=_quiet)

@@ -145,7 +145,7 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
           seeds: list[int], settings: EvalSettings, out: Path, shard: tuple[int, int] = (0, 1),
           log: Callable[[str], None] | None = None, jobs: int = 1,
           command: str = "") -> int:  # fmt: skip
-    """Run this shard's unfinished points; returns how many it evaluated.
+    """Run this shard's unfinished points, seed by seed; returns how many it evaluated.
 
     Args:
         kind: 'gan', 'ddim' or 'classifier'.
@@ -181,6 +181,8 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
     todo = [(value, seed) for i, (value, seed) in enumerate(grid(values, seeds))
             if i % count == index
             and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()]  # fmt: skip
+    todo.sort(key=lambda point: seeds.index(point[1]))  # seed by seed: stopped early, every
+    # value has as many seeds as the others, give or take one
     with progress_bar(2 * len(todo), f"sweep {param}", overrides.get("progress", True)) as bar:
         bar.set_postfix_str(f"training, {jobs} at a time")
         train_runs([configs[point] for point in todo], jobs, lambda _: bar.update(1))
