@@ -12,7 +12,7 @@ from bionn.experiments import build_model, make_config
 from bionn.experiments.data import ImageData
 from bionn.experiments.ddp import Dist
 from bionn.experiments.train.base import Context, Trainer
-from bionn.experiments.train.ddim import EMA, DDIMTrainer
+from bionn.experiments.train.ddim import CPU_MICRO_BATCH, EMA, DDIMTrainer
 from bionn.experiments.train.gan import GANTrainer
 
 TINY = {"gan": {"image_size": 16, "width": 8, "disc_width": 8},
@@ -84,6 +84,33 @@ def test_ema_averages_from_the_first_step() -> None:
         model.weight.add_(1.0)
     ema.update(model)
     assert torch.allclose(ema.module.weight, 0.9 * start + 0.1 * model.weight)
+
+
+def _ddim_step(micro_batch: int) -> tuple[dict[str, float], list[Tensor]]:
+    trainer, images, labels = _trainer("ddim", dropout=0.0, micro_batch=micro_batch)
+    calls = []
+    network = trainer.network
+    trainer.network = lambda x, rates: calls.append(len(x)) or network(x, rates)  # type: ignore
+    torch.manual_seed(1)
+    metrics = trainer.train_step(images, labels)
+    grads = [p.grad.clone() for p in trainer.model.parameters() if p.grad is not None]
+    return {**metrics, "calls": calls}, grads
+
+
+def test_ddim_micro_batches_take_the_same_step_as_the_whole_batch() -> None:
+    whole, whole_grads = _ddim_step(micro_batch=4)
+    split, split_grads = _ddim_step(micro_batch=1)
+    assert whole["calls"] == [4] and split["calls"] == [1, 1, 1, 1]
+    assert split["loss"] == pytest.approx(whole["loss"], rel=1e-5)
+    assert len(split_grads) == len(whole_grads) > 0
+    for mine, theirs in zip(split_grads, whole_grads, strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-3, atol=1e-5)  # summation order
+
+
+def test_ddim_splits_cpu_batches_by_default() -> None:
+    trainer, _, _ = _trainer("ddim")
+    assert trainer.micro_batch == CPU_MICRO_BATCH
+    assert _trainer("ddim", micro_batch=2)[0].micro_batch == 2
 
 
 @pytest.mark.slow

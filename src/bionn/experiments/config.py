@@ -285,6 +285,11 @@ class DDIMConfig(RunConfig):
     ema: float = _opt(0.999, "EMA decay of the weights used for sampling", "training", UNIT)
     repetitions: int = _opt(5, "repetitions of the data set per epoch", "training", AT_LEAST_1)
     sampling_steps: int = _opt(20, "DDIM steps for sample grids", "output", AT_LEAST_1)
+    micro_batch: int = _opt(0, "images per forward / backward; a batch's gradients are summed "
+                            "over its micro-batches before the one optimiser step (the same "
+                            "maths: no batch statistics in the U-Net). 0: 16 on a CPU, where "
+                            "batch 64 trained 1.38x faster that way on 2 cores; the whole batch "
+                            "on a GPU", "runtime", NON_NEGATIVE)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -203,11 +203,16 @@ class DDIM(nn.Module):
         pred_images = (noisy - noise_rates * pred_noise) / signal_rates
         return pred_noise, pred_images
 
-    def loss(self, images: Tensor, network: nn.Module | None = None) -> Tensor:
-        """MSE of the predicted noise for [0, 1] ``images`` at random times (global RNG)."""
+    def loss(self, images: Tensor, network: nn.Module | None = None,
+             noise: Tensor | None = None, times: Tensor | None = None) -> Tensor:  # fmt: skip
+        """MSE of the predicted noise for [0, 1] ``images`` at random times.
+
+        ``noise`` (shaped like ``images``) and ``times`` (``(n, 1, 1, 1)`` in [0, 1)) are drawn
+        from the global RNG where not given, in that order.
+        """
         x = (images - self.mean) / self.std
-        noise = torch.randn_like(x)
-        times = torch.rand(x.shape[0], 1, 1, 1, device=x.device)
+        noise = torch.randn_like(x) if noise is None else noise
+        times = torch.rand(x.shape[0], 1, 1, 1, device=x.device) if times is None else times
         noise_rates, signal_rates = diffusion_schedule(times)
         pred_noise, _ = self.denoise(signal_rates * x + noise_rates * noise, noise_rates,
                                      signal_rates, network)  # fmt: skip

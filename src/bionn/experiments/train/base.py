@@ -7,7 +7,7 @@ A trainer owns its model and optimisers and does one optimiser step per batch; t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,26 @@ class Context:
 
     def step(self, loss: Tensor, name: str, optimizer: torch.optim.Optimizer) -> None:
         """Backward ``loss`` and step ``optimizer`` through its scaler."""
+        self.accumulated_step([loss], name, optimizer)
+
+    def accumulated_step(self, losses: Iterable[Tensor], name: str,
+                         optimizer: torch.optim.Optimizer) -> Tensor:  # fmt: skip
+        """Backward each of ``losses`` as it comes, then step ``optimizer`` once.
+
+        Micro-batches: a generator of losses lets each one's activations go before the next
+        forward. Returns the losses' sum, detached.
+        """
         scaler = self.scaler(name)
         optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
+        total: Tensor | None = None
+        for loss in losses:
+            scaler.scale(loss).backward()
+            total = loss.detach() if total is None else total + loss.detach()
+        if total is None:
+            raise ValueError("accumulated_step needs at least one loss")
         scaler.step(optimizer)
         scaler.update()
+        return total
 
 
 class Trainer:

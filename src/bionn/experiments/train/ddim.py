@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -41,6 +43,12 @@ class EMA:
             ema_buffer.copy_(buffer)
 
 
+# Micro-batch of a CPU step (--micro-batch 0): batch 64 at 64x64 on 2 cores trained at 1.50,
+# 1.77, 2.07 and 1.98 images/s in micro-batches of 64, 32, 16 and 8 (activations that fit the
+# caches); a GPU runs the whole batch at once.
+CPU_MICRO_BATCH = 16
+
+
 class DDIMTrainer(Trainer):
     """Noise-prediction steps with EMA weights for sampling."""
 
@@ -57,16 +65,28 @@ class DDIMTrainer(Trainer):
                                                        fused=True)}  # fmt: skip
         self.network = ctx.fast(model.network)
         self.ema = EMA(model, self.config.ema)
+        self.micro_batch = self.config.micro_batch or (
+            CPU_MICRO_BATCH if ctx.device.type == "cpu" else None)  # fmt: skip
         model.train()
 
     def train_step(self, images: Tensor, labels: Tensor) -> dict[str, float]:
-        """One noise-prediction step, then the EMA update."""
+        """One noise-prediction step over the batch (in micro-batches), then the EMA update."""
         images = images.contiguous(memory_format=torch.channels_last)
-        with self.ctx.autocast():
-            loss = self.ddim.loss(images, self.network)
-        self.ctx.step(loss, "network", self.optimizers["network"])
+        loss = self.ctx.accumulated_step(self._micro_losses(images), "network",
+                                         self.optimizers["network"])  # fmt: skip
         self.ema.update(self.ddim)
         return {"loss": loss.item()}
+
+    def _micro_losses(self, images: Tensor) -> Iterator[Tensor]:
+        """Each micro-batch's share of the batch's loss, its noise and times drawn per batch."""
+        noise = torch.randn_like(images)
+        times = torch.rand(len(images), 1, 1, 1, device=images.device)
+        size = self.micro_batch or len(images)
+        parts = zip(images.split(size), noise.split(size), times.split(size), strict=True)
+        for part, part_noise, part_times in parts:
+            with self.ctx.autocast():  # left before backward runs
+                loss = self.ddim.loss(part, self.network, part_noise, part_times)
+            yield loss * (len(part) / len(images))
 
     def samples(self) -> Tensor:
         """Return a grid's worth of EMA samples from fixed noise (the run's seed)."""

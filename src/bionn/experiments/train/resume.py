@@ -16,6 +16,7 @@ __all__ = ["RESUMABLE_OPTIONS", "RunError", "check_new_run_dir", "merge_resumed_
 RESUMABLE_OPTIONS = frozenset({
     "steps", "epochs", "device", "workers", "checkpoint_every", "sample_every", "log_every",
     "progress", "compile", "out", "n_samples", "data_root", "cache_dir", "download", "keep", "log",
+    "micro_batch",
 })  # fmt: skip
 
 
