@@ -71,7 +71,7 @@ def test_reinitialise_scales_like_a_new_layer() -> None:
     before = model[2].weight.detach().clone()
     bionn.mousify(model, keep_weights=False)
     assert not torch.equal(model[2].weight, before * model[2].window)
-    assert int((model[2].weight != 0).sum()) <= int(model[2].window.sum())
+    assert int((model[2].weight != 0).sum()) <= int(model[2].expanded_window().sum())
 
 
 def test_device_dtype_mode_and_requires_grad_kept() -> None:
@@ -103,8 +103,8 @@ def test_converted_resnet18_trains_and_masked_weights_stay_zero() -> None:
     assert losses[-1] < losses[0]
     layer = model.layer3[0].conv2
     assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
-    assert torch.all(layer.weight.grad[~layer.window] == 0)
-    assert torch.all(layer.masked_weight()[~layer.window] == 0)
+    assert torch.all(layer.weight.grad[~layer.expanded_window()] == 0)
+    assert torch.all(layer.masked_weight()[~layer.expanded_window()] == 0)
 
 
 def test_vit_mlps_convert_attention_projection_does_not() -> None:
@@ -309,7 +309,7 @@ def test_freeze_model_and_loading_into_a_frozen_layer() -> None:
     with torch.no_grad():
         model[8].weight.add_(1.0)
     model.load_state_dict({**state, "8.weight": state["8.weight"] + 1.0})
-    assert torch.all(model[8].weight[~model[8].window] == 0)  # re-masked on load
+    assert torch.all(model[8].weight[~model[8].expanded_window()] == 0)  # re-masked on load
     model.load_state_dict(state)
     assert torch.allclose(model(x), expected, atol=1e-6)
     assert unfreeze(model) == 3 and not model[2].frozen
@@ -351,7 +351,7 @@ def test_tied_weight_converted_once_and_stays_tied() -> None:
     model(torch.randn(4, 16)).square().sum().backward()
     optimizer.step()
     assert model[1].weight is model[3].weight
-    assert torch.all(model[3].masked_weight()[~model[3].window] == 0)
+    assert torch.all(model[3].masked_weight()[~model[3].expanded_window()] == 0)
 
 
 def test_tied_random_windows_share_one_seed() -> None:

@@ -115,7 +115,11 @@ def plain_twin(layer: nn.Module) -> nn.Module:
 def test_forward_equals_functional_with_masked_weight(name: str) -> None:
     layer, x = make(name)
     torch.testing.assert_close(layer(x), reference(layer, x), rtol=0, atol=0)
-    assert layer.window.shape == layer.weight.shape
+    weight = layer.weight
+    per_pair = (*weight.shape[:2], *(1,) * (weight.dim() - 2))  # stored once per channel pair
+    drawn_per_weight = layer.form in ("random", "individual")
+    assert layer.window.shape == (weight.shape if drawn_per_weight else per_pair)
+    assert layer.expanded_window().shape == weight.shape
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -199,8 +203,8 @@ def test_window_axes_with_groups() -> None:
     conv = bionn.MouseConv2d(16, 12, 3, groups=4, radius=0.6)
     up = bionn.MouseConvTranspose2d(12, 16, 3, groups=4, radius=0.6)
     for layer in (conv, up):
-        assert layer.window.shape == layer.weight.shape
-        assert torch.equal(layer.window[..., 1, 2], expected)
+        assert layer.window.shape == (*layer.weight.shape[:2], 1, 1)
+        assert torch.equal(layer.expanded_window()[..., 1, 2], expected)
 
 
 # -- parameters and buffers ---------------------------------------------------------------------
@@ -230,7 +234,7 @@ def test_seed_counting_methods(capsys: pytest.CaptureFixture[str]) -> None:
     computed = n_x * n_y / (n_x**2 + n_y**2) ** 0.5 * (1 - p**0.5)  # SPEC 'diagonal'
     diagonal = bionn.mConv2d(n_x, n_y, 3, param_reduction=p, print_param_usage=True)
     assert capsys.readouterr().out == f"param %usage: {100.0 * diagonal.usage}\n"
-    ones = int(diagonal.window.count_nonzero())
+    ones = int(diagonal.expanded_window().count_nonzero())
     assert diagonal.get_num_weights() == n_y * n_x * 9
     assert diagonal.get_num_zeros() == n_y * n_x * 9 - ones
     assert diagonal.get_reduced_ratio() == pytest.approx(1 - ones / (n_y * n_x * 9), abs=1e-15)
@@ -257,13 +261,13 @@ def test_binary_forms_scale_the_initial_weight(name: str) -> None:
     ones = int(scaled.window.count_nonzero())
     expected = unscaled.weight * scaled.window * (scaled.window.numel() / ones)
     torch.testing.assert_close(scaled.weight, expected, rtol=1e-6, atol=0)
-    assert bool((scaled.weight[~scaled.window] == 0).all())
+    assert bool((scaled.weight[~scaled.expanded_window()] == 0).all())
 
 
 def test_reset_parameters_rescales() -> None:
     layer = bionn.MouseLinear(32, 32, radius=0.4)
     layer.reset_parameters()
-    assert bool((layer.weight[~layer.window] == 0).all())
+    assert bool((layer.weight[~layer.expanded_window()] == 0).all())
     bound = 1 / 32**0.5 / layer.usage  # kaiming-uniform bound of nn.Linear times 1 / usage
     largest = float(layer.weight.detach().abs().max())
     assert 1 / 32**0.5 < largest <= bound * (1 + 1e-6)
@@ -345,6 +349,22 @@ def test_plain_state_dict_loads(name: str) -> None:
     torch.testing.assert_close(layer(x), reference(layer, x), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("factory", [lambda: bionn.MouseConv2d(8, 8, 3, radius=0.5),
+                                     lambda: bionn.SchizoConvTranspose2d(8, 8, 3, usage=0.5)],
+                         ids=["2d", "diagonal"])  # fmt: skip
+def test_state_dict_with_a_full_size_window_loads(factory: Callable) -> None:
+    # checkpoints saved before windows were stored per channel pair hold the weight's shape
+    layer = factory()
+    state = {**layer.state_dict(), "window": layer.expanded_window().clone()}
+    fresh = factory()
+    fresh.load_state_dict(state)
+    assert fresh.window.shape == (8, 8, 1, 1) and torch.equal(fresh.window, layer.window)
+    assert torch.equal(fresh.weight, layer.weight)
+    other = bionn.MouseConv2d(8, 8, 3, radius=0.3)
+    with pytest.raises(ValueError, match=r"state_dict\['window'\] does not match"):
+        other.load_state_dict({**other.state_dict(), "window": layer.expanded_window().clone()})
+
+
 @pytest.mark.parametrize(
     ("saved", "loading"),
     [
@@ -393,7 +413,7 @@ def test_torch_compile_equals_eager() -> None:
     out = compiled(x)
     torch.testing.assert_close(out, layer(x))
     out.sum().backward()
-    assert bool((layer.weight.grad[~layer.window] == 0).all())
+    assert bool((layer.weight.grad[~layer.expanded_window()] == 0).all())
 
 
 @pytest.mark.parametrize(
@@ -410,7 +430,7 @@ def test_weight_reparametrisations(wrap: Callable) -> None:
     with torch.no_grad():
         out = layer(x)  # ``weight`` is computed by the wrapper, not a parameter
         torch.testing.assert_close(out, reference(layer, x))
-        assert bool((layer.masked_weight()[~layer.window] == 0).all())
+        assert bool((layer.masked_weight()[~layer.expanded_window()] == 0).all())
 
 
 # -- import hygiene -----------------------------------------------------------------------------

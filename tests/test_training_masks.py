@@ -39,7 +39,7 @@ def train(layer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
           steps: int = 50) -> None:  # fmt: skip
     """Regress the layer onto a random target; check the masked gradient after every step."""
     target = torch.randn_like(layer(x))
-    masked = ~layer.window
+    masked = ~layer.expanded_window()
     for _ in range(steps):
         optimizer.zero_grad()
         nn.functional.mse_loss(layer(x), target).backward()
@@ -55,7 +55,7 @@ def test_masked_weights_stay_zero(layer_name: str, optimizer_name: str,
     factory, shape = LAYERS[layer_name]
     layer = factory(scale_init=scale_init)
     x = torch.randn(shape)
-    masked = ~layer.window
+    masked = ~layer.expanded_window()
     assert bool(masked.any()) and bool((~masked).any())
     initial = layer.weight.detach().clone()
     train(layer, OPTIMIZERS[optimizer_name](list(layer.parameters())), x)

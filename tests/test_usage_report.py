@@ -32,7 +32,7 @@ def direct_row(module: nn.Module) -> dict[str, object]:
     windowed = isinstance(module, bionn.WindowedLayer)
     effective = (module.weight * module.window) if windowed else module.weight
     if windowed and module.window.dtype == torch.bool:
-        active = int(module.window.count_nonzero())
+        active = int(module.expanded_window().count_nonzero())
     else:
         active = round(module.weight.numel() * (module.usage if windowed else 1.0))
     return {

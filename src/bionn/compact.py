@@ -75,7 +75,8 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
         identity = (id(layer.weight), id(layer.window))  # tied layers: one weight, one window
         if identity not in packed_by_id:
             weight = layer.weight.detach()  # 'gaussian': the raw weight; forward re-multiplies
-            packed_by_id[identity] = weight[layer.window] if layer.is_binary else weight
+            packed_by_id[identity] = (weight[layer.expanded_window()] if layer.is_binary
+                                      else weight)  # fmt: skip
         state[prefix + (_ACTIVE if layer.is_binary else "weight")] = packed_by_id[identity]
     tensors, aliases = _deduplicate(state)
     metadata = {
@@ -166,7 +167,7 @@ def _unpack(path: object, prefix: str, tensors: dict[str, Tensor], layer: Window
     if not layer.is_binary:
         return tensors[prefix + "weight"]
     active = tensors.pop(prefix + _ACTIVE, None)
-    window = layer.window.cpu()
+    window = layer.expanded_window().cpu()
     if active is None or active.dim() != 1 or active.numel() != int(window.count_nonzero()):
         size = "no" if active is None else active.numel()
         raise ValueError(

@@ -23,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "BINARY_FORMS",
+    "PER_WEIGHT_FORMS",
     "Window",
     "WindowSpec",
     "binary_usage",
@@ -41,6 +42,7 @@ __all__ = [
 FORMS = ("2d", "diagonal", "gaussian", "random", "individual", "kernel")
 BINARY_FORMS = ("2d", "diagonal", "random", "individual", "kernel")
 RANDOM_FORMS = ("random", "individual", "kernel")
+PER_WEIGHT_FORMS = ("random", "individual")  # drawn per weight; the others per channel pair
 
 # r >= sqrt(2) connects every pair on a unit square; 2.0 safely brackets any grid.
 _MAX_RADIUS = 2.0

@@ -46,7 +46,7 @@ def _layers_with_parameters(module: nn.Module) -> list[int]:
 
 
 def _windows(module: nn.Module) -> list[tuple[int, int]]:
-    return [(int(m.window.count_nonzero()), m.window.numel())
+    return [(int(m.expanded_window().count_nonzero()), m.weight.numel())
             for m in module.modules() if isinstance(m, bionn.WindowedLayer)]  # fmt: skip
 
 

@@ -6,7 +6,10 @@ so no write to ``weight`` (through ``.data``, ``load_state_dict``, an EMA's ``_f
 can outrun it; :meth:`WindowedLayer.freeze` is the explicit inference fast path. The window is a
 buffer (bool for binary forms, float for 'gaussian'), never a parameter, and a function of the
 recipe: ``reset_parameters`` rebuilds it, so layers made on the meta device and materialised
-with ``to_empty`` get the same window as layers built directly.
+with ``to_empty`` get the same window as layers built directly. A conv's window is stored once
+per channel pair, shaped ``(y, x, 1, 1)``, and broadcasts over the kernel (for 'random' and
+'individual', which draw every weight on its own, it has the weight's shape): a 3x3 conv's
+window costs a ninth of a full-size bool mask.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from torch import Tensor, nn
 from bionn import recipes
 from bionn.layer_arguments import MouseArguments, SchizoArguments
 from bionn.layers._windowed_ops import apply_window
-from bionn.windows import BINARY_FORMS, RANDOM_FORMS, Window, WindowSpec
+from bionn.windows import BINARY_FORMS, PER_WEIGHT_FORMS, RANDOM_FORMS, Window, WindowSpec
 
 __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
 
@@ -111,7 +114,9 @@ class WindowedLayer:
         self.scale_init = scale_init
         weight = self.weight
         dtype = torch.bool if self.is_binary else weight.dtype
-        window = torch.empty(weight.shape, dtype=dtype, device=weight.device)
+        per_pair = tuple(weight.shape[:2]) + (1,) * (weight.dim() - 2)
+        shape = weight.shape if spec.form in PER_WEIGHT_FORMS else per_pair
+        window = torch.empty(shape, dtype=dtype, device=weight.device)
         self.register_buffer("window", window)  # type: ignore[attr-defined]
         self._build_window()
 
@@ -136,6 +141,13 @@ class WindowedLayer:
         return built
 
     # -- forward ------------------------------------------------------------------------------
+
+    def expanded_window(self) -> Tensor:
+        """The window at the weight's shape: a view of the stored one, no copy.
+
+        Index with it (``weight[layer.expanded_window()]``); in arithmetic ``window`` broadcasts.
+        """
+        return self.window.expand_as(self.weight)
 
     @property
     def is_binary(self) -> bool:
@@ -223,13 +235,14 @@ class WindowedLayer:
 
     def get_num_weights(self) -> int:
         """Window size, spatial kernel dims included."""
-        return self.window.numel()
+        return self.weight.numel()
 
     def get_num_zeros(self) -> int:
         """Weights the window removes (for 'gaussian': the removed share of the window size)."""
+        size = self.weight.numel()
         if self.is_binary:
-            return self.window.numel() - int(self.window.count_nonzero())
-        return round(self.window.numel() * (1.0 - self.usage))
+            return size - int(self.window.count_nonzero()) * (size // self.window.numel())
+        return round(size * (1.0 - self.usage))
 
     def get_reduced_ratio(self) -> float:
         """Fraction of weights removed: ``1 - usage``."""
@@ -275,6 +288,8 @@ class WindowedLayer:
                 f"state_dict[{key!r}] does not match this layer's window ({self._window_repr()}); "
                 "build the layer with the same form, usage/radius, grids and seed as the saved one"
             )
+        if loaded is not None and loaded.shape != self.window.shape:  # a full-size window
+            state_dict[key] = self.window  # (saved before windows were stored per channel pair)
         super()._load_from_state_dict(  # type: ignore[misc]
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
@@ -285,13 +300,15 @@ class WindowedLayer:
                 self.weight.copy_(apply_window(self.weight, self.window))  # forward no longer masks
 
     def _same_window(self, loaded: Tensor) -> bool:
+        """Whether ``loaded`` is this window, stored per channel pair or at the weight's shape."""
         window = self.window
-        if loaded.shape != window.shape:
+        if loaded.shape not in (window.shape, self.weight.shape):
             return False
         if window.is_meta:  # nothing to compare with yet: compare with the recipe's window
             n_x, n_y = self._channel_axes()
-            built = self.window_spec.build(n_x, n_y, tuple(window.shape[2:]))
-            window = _broadcastable(built.values, window.dim()).expand(loaded.shape)
+            built = self.window_spec.build(n_x, n_y, tuple(self.weight.shape[2:]))
+            window = _broadcastable(built.values, window.dim())
+        window = window.expand(loaded.shape)
         if window.dtype == torch.bool:
             return bool(torch.equal(loaded.to(window.device, torch.bool), window))
         return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
