@@ -1,7 +1,8 @@
 """The mouse paper's models at 64x64: training images/s and peak memory, standard vs mouse.
 
 For the DCGAN (batch 32) and the DDIM (batch 64), both variants, in fp32, bf16 (autocast) and
-compiled (fp32 + ``torch.compile``) modes, through the same trainers ``bionn train`` uses; then
+compiled (fp32 + ``torch.compile``) modes, through the same trainers ``bionn train`` uses (the
+DDIM trains in micro-batches on a CPU; mode ``unsplit`` times it with the batch in one piece); then
 DDIM sampling images/s (20 steps, EMA-free eval model with frozen windows). Each measurement runs
 in its own process, so that peak memory and compilation caches belong to it alone. A step is
 timed alone; the figure is the median of the steps after the warm-up. Peak memory: CUDA's
@@ -29,7 +30,7 @@ from typing import Any
 from original_side import add_arguments, original_job, rss_mb, run_in_child
 
 PUBLISHED_BATCH = {"gan": 32, "ddim": 64}
-MODES = ("fp32", "bf16", "compile")
+MODES = ("fp32", "bf16", "compile", "unsplit")  # unsplit: DDIM fp32 in one piece
 SAMPLING_STEPS = 20
 
 
@@ -48,10 +49,11 @@ def _trainer(job: dict[str, Any]) -> Any:
     from bionn.experiments.train.gan import GANTrainer
 
     mode, kind = job["mode"], job["kind"]
+    unsplit = {"micro_batch": job["batch"]} if mode == "unsplit" else {}  # the batch at once
     config = make_config(
         kind, variant=job["variant"], batch_size=job["batch"], channels=3,
         image_size=job["size"], precision="bf16" if mode == "bf16" else "fp32",
-        compile=mode == "compile", **job["options"],
+        compile=mode == "compile", **job["options"], **unsplit,
     )  # fmt: skip
     images = torch.randint(0, 256, (job["batch"], 3, job["size"], job["size"]), dtype=torch.uint8)
     data = ImageData(images, torch.zeros(job["batch"], dtype=torch.long), 10, "random")
@@ -124,6 +126,8 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
             if args.original:  # right before bionn's runs of the same model: same load
                 jobs.append(original_job(kind, variant, args))
             for mode in args.modes:
+                if mode == "unsplit" and kind != "ddim":  # only the DDIM trains in micro-batches
+                    continue
                 jobs.append({**common, "kind": kind, "variant": variant, "mode": mode,
                              "batch": batch, "options": options[kind] if args.quick else {}})
     if "ddim" in args.models and args.sampling:
