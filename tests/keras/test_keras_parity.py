@@ -29,7 +29,7 @@ def _check(torch_layer, keras_layer, x_torch, to_keras_input, to_keras_kernel, f
     x = to_keras_input(x_torch.numpy())
     keras_layer.build(x.shape)
     window = keras.ops.convert_to_numpy(keras_layer.window)
-    np.testing.assert_array_equal(window, to_keras_kernel(torch_layer.window.float().numpy()))
+    np.testing.assert_array_equal(window, to_keras_kernel(torch_layer.expanded_window().float().numpy()))
     assert keras_layer.usage == pytest.approx(torch_layer.usage, rel=1e-12)
     assert keras_layer.get_num_zeros() == torch_layer.get_num_zeros()
     assert keras_layer.get_num_weights() == torch_layer.get_num_weights()
