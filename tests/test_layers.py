@@ -360,6 +360,10 @@ def test_state_dict_with_a_full_size_window_loads(factory: Callable) -> None:
     fresh.load_state_dict(state)
     assert fresh.window.shape == (8, 8, 1, 1) and torch.equal(fresh.window, layer.window)
     assert torch.equal(fresh.weight, layer.weight)
+    with torch.device("meta"):
+        on_meta = factory()
+    on_meta.load_state_dict(state, assign=True)  # takes the loaded tensors themselves
+    assert on_meta.window.shape == (8, 8, 1, 1) and torch.equal(on_meta.window, layer.window)
     other = bionn.MouseConv2d(8, 8, 3, radius=0.3)
     with pytest.raises(ValueError, match=r"state_dict\['window'\] does not match"):
         other.load_state_dict({**other.state_dict(), "window": layer.expanded_window().clone()})

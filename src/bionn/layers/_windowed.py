@@ -288,8 +288,9 @@ class WindowedLayer:
                 f"state_dict[{key!r}] does not match this layer's window ({self._window_repr()}); "
                 "build the layer with the same form, usage/radius, grids and seed as the saved one"
             )
-        if loaded is not None and loaded.shape != self.window.shape:  # a full-size window
-            state_dict[key] = self.window  # (saved before windows were stored per channel pair)
+        if loaded is not None and loaded.shape != self.window.shape:  # weight-shaped: saved
+            first = (slice(None),) * 2 + (slice(0, 1),) * (loaded.dim() - 2)  # before windows
+            state_dict[key] = loaded[first].contiguous()  # were stored per channel pair
         super()._load_from_state_dict(  # type: ignore[misc]
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
