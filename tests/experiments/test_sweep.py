@@ -27,7 +27,7 @@ def test_shards_split_the_grid_and_share_the_folder(tmp_path) -> None:
     assert sweep(*args, log=_quiet) == 0  # everything finished: nothing to do
 
 
-def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
+def test_sweep_keeps_finished_scores_and_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
     out = tmp_path / "s"
     args = ("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.8], [0], EvalSettings(), out)
     import bionn.experiments.study as study_module
@@ -44,10 +44,11 @@ def test_sweep_resumes_after_a_crash(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(study_module, "ensure_run", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         sweep(*args, log=_quiet)
-    [first_model] = out.rglob("model.safetensors")  # the first point trained, none scored yet
+    [first_model] = out.rglob("model.safetensors")  # the first point trained and scored
+    assert [p.name for p in (out / "results").iterdir()] == ["reduction-0-s0.json"]
     trained_at = first_model.stat().st_mtime_ns
     monkeypatch.setattr(study_module, "ensure_run", real_ensure)
-    assert sweep(*args, log=_quiet) == 2
+    assert sweep(*args, log=_quiet) == 1  # only the point that crashed
     assert first_model.stat().st_mtime_ns == trained_at  # reused, not retrained
     assert len(list((out / "results").iterdir())) == 2
 

@@ -147,6 +147,9 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
           command: str = "") -> int:  # fmt: skip
     """Run this shard's unfinished points, seed by seed; returns how many it evaluated.
 
+    Each point is scored as soon as it is trained, so a sweep stopped early keeps the scores
+    of its finished points and ``bionn report`` shows them.
+
     Args:
         kind: 'gan', 'ddim' or 'classifier'.
         overrides: Training options shared by all points (``progress`` switches the overall
@@ -183,18 +186,23 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
             and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()]  # fmt: skip
     todo.sort(key=lambda point: seeds.index(point[1]))  # seed by seed: stopped early, every
     # value has as many seeds as the others, give or take one
+    point_of = {configs[point].out: point for point in todo}
+
+    def score(config: RunConfig) -> None:  # as soon as it is trained: a stopped sweep keeps it
+        value, seed = point_of[config.out]
+        bar.update(1)
+        bar.set_postfix_str(f"scoring {param} {value:g} seed {seed}")
+        scores = RunScores.from_dict(
+            {**evaluate_run(config.run_dir(), settings), "grid_value": value})
+        result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"
+        tmp = result_path.with_name(result_path.name + f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(scores.to_dict(), indent=2))
+        os.replace(tmp, result_path)
+        bar.update(1)
+        bar.set_postfix_str(f"training, {jobs} at a time")
+        log(f"{param} {value:g} seed {seed}: {scores.metric} {scores.value:.4g}")
+
     with progress_bar(2 * len(todo), f"sweep {param}", overrides.get("progress", True)) as bar:
         bar.set_postfix_str(f"training, {jobs} at a time")
-        train_runs([configs[point] for point in todo], jobs, lambda _: bar.update(1))
-        for value, seed in todo:
-            bar.set_postfix_str(f"scoring {param} {value:g} seed {seed}")
-            config = configs[(value, seed)]
-            scores = RunScores.from_dict(
-                {**evaluate_run(config.run_dir(), settings), "grid_value": value})
-            result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"
-            tmp = result_path.with_name(result_path.name + f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(scores.to_dict(), indent=2))
-            os.replace(tmp, result_path)
-            bar.update(1)
-            log(f"{param} {value:g} seed {seed}: {scores.metric} {scores.value:.4g}")
+        train_runs([configs[point] for point in todo], jobs, score)
     return len(todo)
