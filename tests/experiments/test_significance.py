@@ -72,6 +72,13 @@ def test_fewer_than_three_converged_runs_per_side_is_inconclusive(n_a, n_b):
     assert "inconclusive" in c.sentence()
 
 
+@pytest.mark.parametrize(("n_a", "n_b"), [(1, 1), (1, 3), (3, 1)])
+def test_no_interval_from_a_single_run(n_a, n_b):
+    c = compare_groups("standard", [1.0, 1.1, 1.2][:n_a], "mouse", [5.0, 5.1, 5.2][:n_b])
+    assert all(math.isnan(x) for x in (*c.difference_ci, *c.hedges_g_ci))
+    assert "[95 % bootstrap CI -, -]" in c.sentence()
+
+
 def test_sentence_and_dict_carry_every_figure():
     c = compare_groups("standard", [2.0, 2.1, 2.2], "mouse", [3.0, 3.1, 3.3])
     text = c.sentence()

@@ -69,19 +69,17 @@ def bootstrap_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95
     """Percentile bootstrap intervals of (mean b - mean a) and of Hedges' g.
 
     Resamples where g is undefined (both resampled groups constant) are left out of g's
-    interval. Returns NaN bounds when either side is empty (difference) or has fewer than 2
-    values (g).
+    interval. Returns NaN bounds when either side has fewer than 2 values: a single run says
+    nothing of its group's spread, and resampling it would give a falsely narrow interval.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     nan = (math.nan, math.nan)
-    if a.size == 0 or b.size == 0:
+    if a.size < 2 or b.size < 2:
         return nan, nan
     rng = np.random.default_rng(_SEED)
     ra, rb = _resample(a, rng), _resample(b, rng)
     tails = [50 * (1 - level), 100 - 50 * (1 - level)]
     diff = np.percentile(rb.mean(1) - ra.mean(1), tails)
-    if a.size < 2 or b.size < 2:
-        return (float(diff[0]), float(diff[1])), nan
     n_a, n_b = a.size, b.size
     pooled = ((n_a - 1) * ra.var(1, ddof=1) + (n_b - 1) * rb.var(1, ddof=1)) / (n_a + n_b - 2)
     ok = pooled > 0
