@@ -9,9 +9,14 @@ from bionn.experiments.results import RunScores, UsageTotals, summarise
 
 
 def _result(tmp_path, value, seed, metric_value, *, kind="gan", variant="mouse", usage=None,
-            converged=True, records=None):
+            converged=True, records=None, samples=False):
     run = tmp_path / "s" / "runs" / f"p-{value}-s{seed}"
     run.mkdir(parents=True)
+    if samples:
+        from PIL import Image
+
+        (run / "samples").mkdir()
+        Image.new("L", (8, 8), color=int(200 * value)).save(run / "samples" / "final.png")
     if records:
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     result = {"metric": "FID" if kind == "gan" else "test accuracy", "value": metric_value,
@@ -54,6 +59,19 @@ def test_partial_gan_sweep_report(tmp_path) -> None:
     assert (path.parent / "metric_vs_usage.png").stat().st_size > 0
     summary = json.loads((path.parent / "report.json").read_text())
     assert summary["finished"] == 4 and summary["expected"] == 6
+
+
+def test_gan_sweep_report_shows_each_values_samples(tmp_path) -> None:
+    _spec(tmp_path, "gan", "usage", [0.35, 1.0], [0, 1])
+    for seed in (0, 1):
+        _result(tmp_path, 0.35, seed, 40.0 + seed, samples=True)
+        _result(tmp_path, 1.0, seed, 50.0 + seed, variant="standard", samples=True)
+    text = write_sweep_report(tmp_path / "s").read_text()
+    assert "![sample grids](samples.png)" in text
+    assert text.index("(samples.png)") < text.index("| usage |")  # before the table
+    assert (tmp_path / "s" / "report" / "samples.png").stat().st_size > 0
+    (tmp_path / "s" / "runs" / "p-1.0-s0" / "samples" / "final.png").unlink()
+    assert "samples.png" not in write_sweep_report(tmp_path / "s").read_text()
 
 
 def test_classifier_sweep_report_has_overfitting_curves(tmp_path) -> None:

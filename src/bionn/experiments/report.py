@@ -125,14 +125,10 @@ def write_compare_report(out: Path, meta: dict[str, Any],
     else:
         keys = ("loss_d", "loss_g") if kind == "gan" else ("loss",)
         plots.plot_curves(records, keys, out / "loss_curves.png")
-        grids = {f"{v} (seed {rs[0].seed}, {metric} {rs[0].value:.3g})":
-                 Path(rs[0].run) / "samples" / "final.png" for v, rs in runs.items()}
-        if all(path.is_file() for path in grids.values()):
-            plots.plot_sample_grids(grids, out / "samples.png")
     better = "higher" if first.higher_is_better else "lower"
-    samples = ["![sample grids](samples.png)", ""] if (out / "samples.png").is_file() else []
     lines = [f"# {meta.get('title', 'Comparison')}", "",
-             f"{meta.get('description', '')}", "", *curve_section(records, out), *samples,
+             f"{meta.get('description', '')}", "", *curve_section(records, out),
+             *_sample_grids(runs, out),
              f"Metric: **{metric}** ({better} is better); mean and sd over converged runs."
              + _metric_note(metric), "",
              *_group_table(groups, "variant", metric), "", _FOOTNOTE, "",
@@ -176,14 +172,15 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
         curves = {v: [read_records(Path(r.run)) for r in rs] for v, rs in by_value.items()}
         plots.plot_classifier_sweep(rows, curves, out / "classifier_sweep.png")
     expected = len(spec["values"]) * len(spec["seeds"])
-    records = {label: [read_records(Path(r.run)) for r in rs]
-               for label, rs in zip(groups, (by_value[v] for v in sorted(by_value)), strict=True)}
+    runs = dict(zip(groups, (by_value[v] for v in sorted(by_value)), strict=True))
+    records = {label: [read_records(Path(r.run)) for r in rs] for label, rs in runs.items()}
     form = spec["base"].get("form") if kind == "classifier" else None
     title = (f"Sweep of {param}: {spec['kind']} on {spec['base'].get('data', 'digits')}"
              + (f", form '{form}'" if form else ""))  # fmt: skip
     lines = [f"# {title}", "",
              f"{len(results)} of {expected} runs finished. Metric: **{metric}**."
              + _metric_note(metric), "", *curve_section(records, out),
+             *_sample_grids(runs, out),
              *_group_table(groups, param, metric), "", _FOOTNOTE, "",
              *_against_standard(groups, results[0].higher_is_better)]  # fmt: skip
     if kind == "classifier":
@@ -198,6 +195,19 @@ def write_sweep_report(sweep_dir: Path, out: Path | None = None) -> Path:
                "finished": len(results), "expected": expected}  # fmt: skip
     _write(out / "report.json", json.dumps(summary, indent=2, default=str))
     return out / "report.md"
+
+
+def _sample_grids(runs: dict[str, list[RunScores]], out: Path) -> list[str]:
+    """Draw each group's first run's final samples side by side; return the report's lines.
+
+    Empty (and no figure) for classifiers or when a run has no ``samples/final.png``.
+    """
+    grids = {f"{name} (seed {rs[0].seed}, {rs[0].metric} {rs[0].value:.3g})":
+             Path(rs[0].run) / "samples" / "final.png" for name, rs in runs.items()}
+    if not all(path.is_file() for path in grids.values()):
+        return []
+    plots.plot_sample_grids(grids, out / "samples.png")
+    return ["![sample grids](samples.png)", ""]
 
 
 def _against_standard(groups: dict[str, GroupSummary], higher_is_better: bool) -> list[str]:
