@@ -165,3 +165,27 @@ def test_sweep_cli(tmp_path, capsys) -> None:
     commands = (tmp_path / "s" / "commands.txt").read_text().splitlines()
     assert len(commands) == 1 and commands[0].startswith("bionn sweep classifier --data digits")
     assert commands[0] in (tmp_path / "s" / "report" / "report.md").read_text()
+
+
+def test_interrupted_sweep_cli_points_to_the_scored_points(tmp_path, capsys, monkeypatch) -> None:
+    import bionn.experiments.study as study_module
+
+    real_ensure = study_module.ensure_run
+    calls = []
+
+    def interrupt_second(config):
+        calls.append(config)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_ensure(config)
+
+    monkeypatch.setattr(study_module, "ensure_run", interrupt_second)
+    out = tmp_path / "s"
+    assert main(["sweep", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
+                 "--limit", "200", "--seeds", "1", "--param", "reduction", "--values", "0,0.5",
+                 "--device", "cpu", "--no-progress", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert f"the same command resumes in {out}" in err
+    assert f"`bionn report {out}` reports the 1 point(s) scored" in err
+    assert main(["report", str(out)]) == 0
+    assert "1 of 2 runs finished" in (out / "report" / "report.md").read_text()

@@ -17,9 +17,10 @@ Interrupted runs continue where they stopped when started again with the same --
 from __future__ import annotations
 
 import argparse
-import sys
 
-from bionn.experiments.ablate import EXIT_INTERRUPTED, AblateConfig, run_ablation
+from bionn.cli import error_exit
+from bionn.cli.train import interrupted_exit
+from bionn.experiments.ablate import AblateConfig, run_ablation
 from bionn.experiments.ablate_model import ANALYSED_LAYER
 from bionn.experiments.ablate_store import StoreError
 from bionn.removal import PATTERNS, RANDOM_PROTOCOLS
@@ -78,11 +79,9 @@ def run(args: argparse.Namespace) -> int:
         config = AblateConfig(**{name: getattr(args, name) for name in names})
         paths = run_ablation(config)
     except (*USER_ERRORS, StoreError, ValueError) as error:
-        print(f"bionn ablate: error: {error}", file=sys.stderr)
-        return 2
+        return error_exit("ablate", error)
     except KeyboardInterrupt:
-        print(f"interrupted: finished strengths are kept in {args.out}/results.jsonl; run the "
-              f"same command again to continue", file=sys.stderr)  # fmt: skip
-        return EXIT_INTERRUPTED
+        return interrupted_exit(f"finished strengths are kept in {args.out}/results.jsonl; run "
+                                "the same command again to continue")  # fmt: skip
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")
     return 0

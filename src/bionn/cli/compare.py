@@ -12,12 +12,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_study_arguments, eval_settings, study_options
-from bionn.cli.train import EXIT_INTERRUPTED
+from bionn.cli.train import interrupted_exit
 from bionn.experiments.config import KINDS
 
 __all__ = ["add_arguments", "run"]
@@ -50,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("compare", error)
     except KeyboardInterrupt:
-        print(f"interrupted: every run checkpointed; the same command resumes in {args.out}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_INTERRUPTED
+        return interrupted_exit(f"every run checkpointed; the same command resumes in {args.out}")
     print(report.read_text())
     print(f"report written to {report.parent}")
     return 0

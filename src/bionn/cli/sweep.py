@@ -13,12 +13,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bionn.cli import command_parser, error_exit
 from bionn.cli.options import add_study_arguments, eval_settings, study_options
-from bionn.cli.train import EXIT_INTERRUPTED
+from bionn.cli.train import interrupted_exit
 from bionn.experiments.config import KINDS
 
 __all__ = ["add_arguments", "run"]
@@ -57,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("sweep", error)
     except KeyboardInterrupt:
-        print(f"interrupted: every run checkpointed; the same command resumes in {args.out}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_INTERRUPTED
+        scored = len(list((out / "results").glob("*.json")))
+        return interrupted_exit(f"every run checkpointed; the same command resumes in {out}; "
+                                f"`bionn report {out}` reports the {scored} point(s) scored")
     print(report.read_text())
     print(f"{done} point(s) run by this shard; report written to {report.parent}")
     return 0

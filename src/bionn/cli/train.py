@@ -18,7 +18,7 @@ from bionn.cli.options import add_config_arguments, config_from_args
 from bionn.experiments.config import KINDS
 from bionn.experiments.study import EXIT_INTERRUPTED
 
-__all__ = ["EXIT_INTERRUPTED", "add_arguments", "run"]
+__all__ = ["EXIT_INTERRUPTED", "add_arguments", "interrupted_exit", "run"]
 
 _KIND_EXAMPLES = {
     "gan": "bionn train gan --variant mouse --data ~/data/afhq/cat --epochs 500",
@@ -38,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="continue the run in --out from its last checkpoint")  # fmt: skip
 
 
+def interrupted_exit(message: str) -> int:
+    """Print ``interrupted: MESSAGE`` to stderr and return :data:`EXIT_INTERRUPTED` (130)."""
+    print(f"interrupted: {message}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; 0 when done, 2 for bad input, 130 when interrupted (after a checkpoint)."""
     from bionn.experiments import USER_ERRORS
@@ -49,9 +55,8 @@ def run(args: argparse.Namespace) -> int:
     except USER_ERRORS as error:
         return error_exit("train", error)
     if result.status == "interrupted":
-        print(f"interrupted: checkpoint written to {result.checkpoint}; continue with "
-              f"--out {result.run_dir} --resume", file=sys.stderr)  # fmt: skip
-        return EXIT_INTERRUPTED
+        return interrupted_exit(f"checkpoint written to {result.checkpoint}; continue with "
+                                f"--out {result.run_dir} --resume")  # fmt: skip
     if result.summary:
         print(f"run finished: {result.run_dir} (summary.json, metrics.jsonl, checkpoints/)")
     return 0
