@@ -60,6 +60,31 @@ def test_gan_run_logs_points_on_schedule_and_trains_as_without(tmp_path, pooled_
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_inception_curves_score_kid_on_the_fixed_sample(tmp_path):
+    from bionn.metrics.functional import kernel_distance
+
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randint(0, 256, (40, 3, 16, 16), generator=generator, dtype=torch.uint8)
+    train = ImageData(images, torch.zeros(40, dtype=torch.long), 1, "folder")
+    config = _tiny_gan(out=str(tmp_path / "run"))
+    model = build("gan", "standard", image_size=16, width=8, disc_width=8, channels=3,
+                  classes=1)  # fmt: skip
+    evaluator = make_evaluator(config, train, None, torch.device("cpu"), n=24,
+                               cache_dir=tmp_path, extractor=(_pooled_features, "FID"))
+    record = evaluator(model)
+    assert record["eval_metric"] == "KID" and record["eval_n"] == 24
+    # the value is KID between the fixed real subset and the fixed-noise samples
+    from bionn.experiments.sampling import sample_images
+    from bionn.experiments.train.periodic_eval import EVAL_SEED, _fixed_subset
+    from bionn.metrics.images import to_float
+
+    real = _pooled_features(images[_fixed_subset(40, 24)].float() / 255)
+    fake = _pooled_features(to_float(sample_images(model, 24, seed=EVAL_SEED, steps=20,
+                                                   batch_size=250)))
+    expected, _ = kernel_distance(real, fake, subset_size=24)
+    assert record["eval_value"] == pytest.approx(expected, rel=1e-5)
+
+
 def test_classifier_points_are_test_accuracy(tmp_path):
     config = make_config("classifier", model="mlp", data="digits", width=16, batch_size=16,
                          steps=6, limit=64, eval_every=3, curve_samples=50, progress=False,

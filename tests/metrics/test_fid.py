@@ -104,3 +104,14 @@ def test_cached_real_stats_keep_the_shape_check(tmp_path) -> None:
     metric.set_real(stats)
     with pytest.raises(ValueError, match="differ"):
         metric.update(torch.rand(20, 3, 4, 4), real=False)
+
+
+def test_images_key_names_the_exact_images() -> None:
+    from bionn.metrics.evaluate import images_key
+
+    images = torch.randint(0, 256, (5, 3, 4, 4), dtype=torch.uint8)
+    assert images_key(images) == images_key(images.clone())
+    edited = images.clone()
+    edited[2, 1, 3, 3] ^= 1  # one bit of one pixel
+    assert images_key(edited) != images_key(images)
+    assert images_key(images[[1, 0, 2, 3, 4]]) != images_key(images)  # order matters for KID

