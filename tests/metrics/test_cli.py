@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 import bionn.metrics.proxy as proxy
-from bionn.metrics import inception_weights
 from bionn.cli import main
+from bionn.metrics import inception_weights
 from bionn.metrics.images import load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
