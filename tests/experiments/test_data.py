@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,72 @@ def test_folder_decoded_by_workers(tmp_path: Path) -> None:
     serial = load_image_folder(tmp_path / "imgs", 12, cache_dir=str(tmp_path / "a"))
     parallel = load_image_folder(tmp_path / "imgs", 12, cache_dir=str(tmp_path / "b"), workers=2)
     assert torch.equal(serial.images, parallel.images)
+
+
+def _class_folders(root, classes, per_class, size=8, seed=0):
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+
+
+def test_class_folders_train_with_the_sibling_test_split(tmp_path):
+    from bionn.data import load_data
+
+    _class_folders(tmp_path / "set" / "train", ["dog", "cat", "ant"], per_class=3)
+    _class_folders(tmp_path / "set" / "test", ["ant", "cat", "dog"], per_class=2, seed=1)
+    train = load_data(str(tmp_path / "set" / "train"), size=8, cache_dir=str(tmp_path / "c"))
+    test = load_data(str(tmp_path / "set" / "train"), size=8, train=False,
+                     cache_dir=str(tmp_path / "c"))
+    assert train.class_names == test.class_names == ("ant", "cat", "dog")
+    assert train.labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert test.labels.tolist() == [0, 0, 1, 1, 2, 2] and test.classes == 3
+    # the label is the sub-folder: an image of test/cat is labelled 'cat'
+    from PIL import Image
+
+    cat = np.array(Image.open(tmp_path / "set" / "test" / "cat" / "1.png")).transpose(2, 0, 1)
+    assert torch.equal(test.images[3], torch.from_numpy(cat))
+    # the second load is the cache: the same tensors, no decoding
+    again = load_data(str(tmp_path / "set" / "train"), size=8, train=False,
+                      cache_dir=str(tmp_path / "c"))
+    assert torch.equal(again.images, test.images) and again.class_names == test.class_names
+
+
+def test_explicit_test_folder_and_mismatched_classes(tmp_path):
+    from bionn.data import DataError, load_data
+
+    _class_folders(tmp_path / "photos", ["a", "b"], per_class=2)
+    _class_folders(tmp_path / "held-out", ["a", "c"], per_class=1)
+    assert load_data(str(tmp_path / "photos"), size=8, train=False) is None  # not named train
+    with pytest.raises(DataError, match=r"missing \['b'\], not in training \['c'\]"):
+        load_data(str(tmp_path / "photos"), size=8, train=False,
+                  test_data=str(tmp_path / "held-out"), cache_dir=str(tmp_path / "c"))
+    with pytest.raises(DataError, match="--test-data .* is not a folder"):
+        load_data(str(tmp_path / "photos"), size=8, train=False, test_data=str(tmp_path / "no"))
+
+
+def test_classifier_trains_on_class_folders_and_scores_their_test_split(tmp_path):
+    from bionn.experiments import make_config, run_training
+    from bionn.experiments.evaluation import read_records
+
+    _class_folders(tmp_path / "set" / "train", ["x", "y"], per_class=8, size=32)
+    _class_folders(tmp_path / "set" / "test", ["x", "y"], per_class=4, size=32, seed=2)
+    config = make_config("classifier", model="cnn", data=str(tmp_path / "set" / "train"),
+                         image_size=32, batch_size=4, epochs=1, progress=False, device="cpu",
+                         cache_dir=str(tmp_path / "c"), out=str(tmp_path / "run"))
+    run_training(config)
+    epochs = [r for r in read_records(tmp_path / "run") if "test_acc" in r]
+    assert len(epochs) == 1 and 0 <= epochs[0]["test_acc"] <= 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"] == 2
+
+
+def test_test_data_is_refused_for_named_data_sets():
+    from bionn.experiments import make_config
+    from bionn.experiments.config import ConfigError
+
+    with pytest.raises(ConfigError, match="--test-data is for image folders"):
+        make_config("classifier", model="mlp", data="mnist", test_data="/tmp")

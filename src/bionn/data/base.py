@@ -22,6 +22,7 @@ class ImageData:
         labels: int64 tensor (N,).
         classes: Number of classes.
         name: Where the data came from.
+        class_names: Label -> class name, where the source names them (a folder's sub-folders).
 
     """
 
@@ -29,6 +30,7 @@ class ImageData:
     labels: torch.Tensor
     classes: int
     name: str
+    class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return self.images.shape[0]

@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F  # noqa: N812
 
 from bionn.data.base import DataError, ImageData
-from bionn.data.folders import load_image_folder
+from bionn.data.folders import class_names, list_images, load_image_folder, test_folder
 
 __all__ = ["DATASETS", "GREY_DATASETS", "fit_images", "load_data"]
 
@@ -80,24 +80,29 @@ def _torchvision(name: str, root: str, download: bool, size: int, channels: int 
 
 def load_data(data: str, *, size: int, channels: int | None = None, train: bool = True,
               data_root: str = "data", download: bool = False, cache_dir: str = "",
-              skip_corrupt: bool = False, workers: int = 0,
-              progress: bool | None = None) -> ImageData | None:  # fmt: skip
+              skip_corrupt: bool = False, workers: int = 0, progress: bool | None = None,
+              test_data: str = "") -> ImageData | None:  # fmt: skip
     """One split of ``data``: 'digits', a torchvision name or an image folder.
+
+    An image folder has one class per sub-folder. Its test split is ``test_data``, else the
+    sibling ``test`` folder of a folder named ``train`` (:func:`~bionn.data.folders.test_folder`),
+    labelled by the training folder's class names.
 
     Args:
         data: One of :data:`DATASETS` or a folder of images.
         size: Image height and width after resizing.
         channels: 1 or 3 (default: the data set's own; folders: 3).
-        train: The training split (folders have only that one).
+        train: The training split, else the test split.
         data_root: torchvision data root.
         download: Let torchvision download a missing data set.
         cache_dir: Cache of decoded image folders.
         skip_corrupt: Skip unreadable images of a folder with a warning.
         workers: Processes decoding a folder.
         progress: Progress bar while decoding a folder (None: when stderr is a terminal).
+        test_data: The test folder of an image-folder data set (default: see above).
 
     Returns:
-        The split, or ``None`` for the test split of an image folder.
+        The split, or ``None`` for the test split of an image folder that has none.
 
     Raises:
         DataError: Unknown name, missing files (with a hint) or unreadable images.
@@ -110,8 +115,14 @@ def load_data(data: str, *, size: int, channels: int | None = None, train: bool 
         return _torchvision(name, data_root, download, size, channels, train)
     if not Path(data).is_dir():
         raise DataError(f"unknown data set {data!r}: not one of {list(DATASETS)} and not a folder")
+    folder, classes = Path(data), None
     if not train:
-        return None
-    return load_image_folder(data, size, channels or 3, cache_dir=cache_dir,
-                             skip_corrupt=skip_corrupt, workers=workers,
-                             progress=progress)  # fmt: skip
+        test = Path(test_data) if test_data else test_folder(folder)
+        if test is None:
+            return None
+        if not test.is_dir():
+            raise DataError(f"--test-data {test_data!r} is not a folder")
+        folder, classes = test, class_names(Path(data), list_images(data))
+    return load_image_folder(folder, size, channels or 3, cache_dir=cache_dir,
+                             skip_corrupt=skip_corrupt, workers=workers, progress=progress,
+                             classes=classes)  # fmt: skip

@@ -24,8 +24,8 @@ from bionn.data.base import DataError, ImageData
 from bionn.data.files import save_torch
 from bionn.data.progress import progress_bar
 
-__all__ = ["IMAGE_SUFFIXES", "FolderImages", "first_image_size", "list_images",
-           "load_image_folder", "open_folder", "read_image"]  # fmt: skip
+__all__ = ["IMAGE_SUFFIXES", "FolderImages", "class_names", "first_image_size", "list_images",
+           "load_image_folder", "open_folder", "read_image", "test_folder"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,25 @@ def list_images(folder: str | Path) -> list[Path]:
     if not files:
         raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {root}")
     return files
+
+
+def class_names(root: Path, files: list[Path]) -> tuple[str, ...]:
+    """The classes of a folder: its files' parent folders relative to ``root``, sorted.
+
+    A flat folder is one class, named ``.``; ``train/cat/x.png`` under ``train`` is class ``cat``.
+    """
+    return tuple(sorted({str(path.parent.relative_to(root)) for path in files}))
+
+
+def test_folder(folder: str | Path) -> Path | None:
+    """The test split beside a training folder: ``.../train`` -> ``.../test``, if it exists.
+
+    That is the layout of ImageFolder copies of CIFAR-10, ImageNet (``train`` / ``val`` is not
+    guessed: name it with ``--test-data``) and of ``../CIFAR10-jpeg/{train,test}``.
+    """
+    root = Path(folder)
+    sibling = root.parent / "test"
+    return sibling if root.name == "train" and sibling.is_dir() else None
 
 
 def read_image(path: str | Path, size: int, channels: int = 3) -> np.ndarray:
@@ -167,20 +186,29 @@ def _decode_all(files: list[Path], size: int, channels: int, workers: int,
 
 def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache_dir: str = "",
                       skip_corrupt: bool = False, workers: int = 0,
-                      progress: bool | None = None) -> ImageData:  # fmt: skip
-    """All images under ``folder`` (recursive) as uint8 (N, channels, size, size), for training.
+                      progress: bool | None = None,
+                      classes: tuple[str, ...] | None = None) -> ImageData:  # fmt: skip
+    """All images under ``folder`` (recursive) as uint8 (N, channels, size, size).
 
-    Labels index the sub-folder of each file (sorted); a flat folder is one class. The decoded
-    tensor is cached in ``cache_dir`` (default ``~/.cache/bionn``) under a key of the folder's
-    contents and the size, and reused while the folder is unchanged.
+    Labels index the sub-folder of each file (sorted names, see :func:`class_names`); a flat
+    folder is one class. ``classes`` (a training split's class names) labels a test split the
+    same way: its sub-folders must be the same. The decoded tensor is cached in ``cache_dir``
+    (default ``~/.cache/bionn``) under a key of the folder's contents and the size, and reused
+    while the folder is unchanged.
 
     Raises:
-        DataError: The folder is missing or holds no images, or some images cannot be decoded
-            (unless ``skip_corrupt``: then they are skipped with a warning).
+        DataError: The folder is missing or holds no images, its classes differ from
+            ``classes``, or some images cannot be decoded (unless ``skip_corrupt``: then they
+            are skipped with a warning).
 
     """
     root = Path(folder)
     files = list_images(root)
+    names = class_names(root, files)
+    if classes is not None and names != tuple(classes):
+        missing, extra = sorted(set(classes) - set(names)), sorted(set(names) - set(classes))
+        raise DataError(f"the classes of {root} differ from the training split's: missing "
+                        f"{missing or 'none'}, not in training {extra or 'none'}")  # fmt: skip
     cache = Path(cache_dir or Path.home() / ".cache" / "bionn") / (
         f"{root.resolve().name}-{_cache_key(root, files, size, channels)}"
         f"{'-skip' if skip_corrupt else ''}.pt"
@@ -188,7 +216,7 @@ def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache
     if cache.is_file():
         try:
             saved = torch.load(cache, weights_only=True)
-            return ImageData(saved["images"], saved["labels"], int(saved["classes"]), str(root))
+            return ImageData(saved["images"], saved["labels"], len(names), str(root), names)
         except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
             logger.warning("ignoring unreadable cache %s; decoding again", cache)
     images, good, errors = _decode_all(files, size, channels, workers, progress)
@@ -201,12 +229,10 @@ def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache
         logger.warning("skipping %d unreadable image(s):\n%s%s", len(errors), listing, more)
     if not good:
         raise DataError(f"none of the {len(files)} images under {root} could be decoded")
-    parents = [str(files[i].parent.relative_to(root)) for i in good]
-    names = sorted(set(parents))
     label_of = {name: label for label, name in enumerate(names)}
-    labels = torch.tensor([label_of[p] for p in parents])
+    labels = torch.tensor([label_of[str(files[i].parent.relative_to(root))] for i in good])
     try:
         save_torch({"images": images, "labels": labels, "classes": len(names)}, cache)
     except OSError as error:  # a cache we cannot write only costs time
         logger.warning("cannot write the image cache %s: %s", cache, error)
-    return ImageData(images, labels, len(names), str(root))
+    return ImageData(images, labels, len(names), str(root), names)

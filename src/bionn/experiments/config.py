@@ -114,6 +114,9 @@ class RunConfig:
     data: str = _opt("digits", "digits (embedded), mnist, fashionmnist, cifar10 or an image "
                      "folder", "data")  # fmt: skip
     data_root: str = _opt("data", "folder holding torchvision data sets", "data")
+    test_data: str = _opt("", "test folder of an image-folder data set, one class per "
+                          "sub-folder (default: the sibling 'test' of a folder named 'train')",
+                          "data")  # fmt: skip
     download: bool = _opt(False, "download a torchvision data set into --data-root if missing",
                           "data")  # fmt: skip
     cache_dir: str = _opt("", "cache of decoded image folders (default ~/.cache/bionn)", "data")
@@ -182,6 +185,8 @@ class RunConfig:
                           f"{', '.join(self.MODELS[self.model])}")  # fmt: skip
         if not (self.device in ("auto", "cpu", "cuda") or _is_cuda_index(self.device)):
             errors.append(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.test_data and self.data.lower() in NAMED_DATASETS:
+            errors.append(f"--test-data is for image folders; {self.data} has its own test split")
         return errors
 
     @classmethod
@@ -199,6 +204,9 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """Return the config with its kind, for JSON and checkpoints."""
         return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+NAMED_DATASETS = ("digits", "mnist", "fashionmnist", "cifar10")  # bionn.data.DATASETS, torch-free
 
 
 def _is_cuda_index(device: str) -> bool:

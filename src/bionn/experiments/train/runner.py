@@ -93,7 +93,7 @@ def _load_split(config: RunConfig, train: bool) -> ImageData | None:
     data = load_data(
         config.data, size=config.image_size or 0, channels=config.channels, train=train,
         data_root=config.data_root, download=config.download, cache_dir=config.cache_dir,
-        skip_corrupt=config.skip_corrupt, workers=config.workers,
+        skip_corrupt=config.skip_corrupt, workers=config.workers, test_data=config.test_data,
     )  # fmt: skip
     if data is not None and train and config.limit:
         data.images, data.labels = data.images[: config.limit], data.labels[: config.limit]
