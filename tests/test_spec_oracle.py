@@ -1,8 +1,8 @@
-"""Plain Python loops written line by line from SPEC.md: the oracle for the vectorised builders.
+"""Plain Python loops written line by line from docs/spec.md: the oracle for the builders.
 
 They are deliberately naive (one Python iteration per channel, as the original code did); the
 benchmark in ``benchmarks/bench_windows.py`` times them as its baseline. The tests in this file
-pin the oracle itself to the golden masks, so a test that compares a builder with it is anchored
+pin the oracle itself to the golden masks (``tests/data/golden``), so a test that compares a builder with it is anchored
 to the original code, not to a second reading of the spec.
 """
 
@@ -19,10 +19,10 @@ import pytest
 def loop_window_2d(
     n_x: int, n_y: int, w_x: int, w_y: int, r: float, per_connection: bool = False
 ) -> np.ndarray:
-    """SPEC "Form '2d'", one x channel and one grid row at a time; bool ``(n_y, n_x)``.
+    """docs/spec.md section 2 (form '2d'), one x channel and one grid row at a time; bool ``(n_y, n_x)``.
 
     A row's span of y channels is set as one slice, or, with ``per_connection``, one y channel at
-    a time exactly as SPEC words it (the slowest, most literal baseline).
+    a time exactly as the spec words it (the slowest, most literal baseline).
     """
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
@@ -50,12 +50,12 @@ def loop_window_2d(
 
 
 def loop_halfbandwidth(n_x: int, n_y: int, p: float) -> float:
-    """SPEC "Form 'diagonal'": the half-bandwidth computed from ``param_reduction``."""
+    """docs/spec.md section 3 (form 'diagonal'): the half-bandwidth computed from ``param_reduction``."""
     return (n_x * n_y / math.sqrt(n_x * n_x + n_y * n_y)) * (1 - math.sqrt(p))
 
 
 def loop_window_diagonal(n_x: int, n_y: int, p: float, hb: float = 0.0) -> np.ndarray:
-    """SPEC "Form 'diagonal'", one y channel at a time; bool ``(n_y, n_x)``."""
+    """docs/spec.md section 3 (form 'diagonal'), one y channel at a time; bool ``(n_y, n_x)``."""
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
     hb = hb or loop_halfbandwidth(n_x, n_y, p)
@@ -74,7 +74,7 @@ def loop_window_diagonal(n_x: int, n_y: int, p: float, hb: float = 0.0) -> np.nd
 
 
 def loop_window_gaussian(n_x: int, n_y: int, p: float, hb: float = 0.0) -> tuple[np.ndarray, float]:
-    """SPEC "Form 'gaussian'", element by element; float64 ``(n_y, n_x)`` and usage."""
+    """docs/spec.md section 4 (form 'gaussian'), element by element; float64 ``(n_y, n_x)`` and usage."""
     hb = hb or 1.5 * loop_halfbandwidth(n_x, n_y, p)
     if not (hb > 0 and n_y > 1):
         return np.ones((n_y, n_x)), 1.0
@@ -90,17 +90,23 @@ def loop_window_gaussian(n_x: int, n_y: int, p: float, hb: float = 0.0) -> tuple
 
 # -- the oracle itself against the original code ------------------------------------------------
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden"
+# The original code's masks, kept in the repository (docs/spec.md section 11).
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
 
 def golden_cases() -> list[dict]:
-    """``meta.json`` of the golden masks (empty when ../shared is absent)."""
-    path = GOLDEN / "meta.json"
-    return json.loads(path.read_text()) if path.is_file() else []
+    """``meta.json`` of the golden masks: one dict per case."""
+    return json.loads((GOLDEN / "meta.json").read_text())
+
+
+def golden_masks() -> dict[str, np.ndarray]:
+    """The golden arrays by case key, in the orientation of docs/spec.md section 11."""
+    with np.load(GOLDEN / "masks.npz") as npz:
+        return {key: npz[key] for key in npz.files}
 
 
 def golden_axes(case: dict) -> tuple[int, int]:
-    """``(n_x, n_y)`` of a golden case (SPEC's axis table; conv-transpose swaps)."""
+    """``(n_x, n_y)`` of a golden case (docs/spec.md's axis table; conv-transpose swaps)."""
     if case["kind"] == "conv_transpose2d":
         return case["out_channels"], case["in_channels"]
     return case["in_channels"], case["out_channels"]
@@ -114,9 +120,8 @@ def golden_as_xy(case: dict, array: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir: Path) -> dict[str, np.ndarray]:
-    with np.load(shared_dir / "golden" / "masks.npz") as npz:
-        return {key: npz[key] for key in npz.files}
+def golden() -> dict[str, np.ndarray]:
+    return golden_masks()
 
 
 @pytest.mark.parametrize("case", golden_cases(), ids=lambda c: c["key"])
