@@ -111,3 +111,28 @@ def test_options_are_grouped_with_choices() -> None:
     assert tuple(precision.choices) == ("fp32", "bf16", "fp16")
     attention = next(a for a in parser._actions if a.dest == "attention")
     assert attention.option_strings == ["--attention", "--no-attention"]
+
+
+def _all_parsers(parser):
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _all_parsers(child)
+
+
+def test_no_help_text_quotes_a_measured_timing():
+    """Speed-ups depend on the CPU: they live in benchmarks/README.md, never in --help."""
+    import re
+
+    from bionn.cli import build_parser
+
+    timing = re.compile(r"\d(\.\d+)?x (faster|slower|as fast)|\d(\.\d+)?-\d(\.\d+)?x|img/s|"
+                        r"images/s|measured")
+    parsers = list(_all_parsers(build_parser()))
+    assert len(parsers) > 10  # every command and kind
+    for parser in parsers:
+        text = parser.format_help()
+        assert not timing.search(text), (parser.prog, timing.search(text).group(0))

@@ -156,12 +156,11 @@ class RunConfig:
     progress: bool = _opt(True, "show progress bars", "output")
     device: str = _opt("auto", "auto (CUDA if present), cpu, cuda or cuda:N", "runtime")
     precision: Precision = _opt("fp32", "autocast precision (fp16 needs CUDA; bf16 is fast only "
-                                "on GPUs and CPUs with native bf16, e.g. AVX512-BF16 / AMX: on "
-                                "an AVX2 CPU it was measured 22x slower than fp32)",
+                                "on GPUs and CPUs with native bf16, e.g. AVX512-BF16 / AMX, and "
+                                "far slower elsewhere: timings per CPU in benchmarks/README.md)",
                                 "runtime")  # fmt: skip
-    compile: bool = _opt(False, "wrap the networks in torch.compile (every model; for GPUs: on "
-                         "a 2-core CPU it compiled for minutes, then the DDIM ran 1.05-1.23x and "
-                         "the DCGAN 0.93-1.04x as fast as eager)", "runtime")  # fmt: skip
+    compile: bool = _opt(False, "wrap the networks in torch.compile (every model; pays off on "
+                         "GPUs, little on CPUs: benchmarks/README.md)", "runtime")  # fmt: skip
     deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)",
                                "runtime")  # fmt: skip
 
@@ -296,7 +295,7 @@ class DDIMConfig(RunConfig):
     micro_batch: int = _opt(0, "images per forward / backward; a batch's gradients are summed "
                             "over its micro-batches before the one optimiser step (the same "
                             "maths: no batch statistics in the U-Net). 0: 16 on a CPU, where "
-                            "batch 64 trained 1.38x faster that way on 2 cores; the whole batch "
+                            "small pieces train faster (benchmarks/README.md); the whole batch "
                             "on a GPU", "runtime", NON_NEGATIVE)  # fmt: skip
 
 
