@@ -107,13 +107,37 @@ def test_compare_cli_end_to_end_with_overall_progress(tmp_path, capsys, caplog) 
         assert main(args) == 0
     captured = capsys.readouterr()
     assert "standard vs schizo" in captured.out and "report written to" in captured.out
-    assert "compare classifier" in captured.err and "4/4" in captured.err  # trained, scored
+    assert "compare classifier" in captured.err and "2/2" in captured.err  # trained and scored
     assert "classifier standard" not in captured.err  # the runs' own bars stay off
     lines = [r.getMessage() for r in caplog.records if r.name == "bionn.experiments.compare"]
     assert any(line.startswith("schizo seed 0: test accuracy") for line in lines)
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["bio_options"] == {"reduction": 0.5}  # bio options go to the bio runs only
     assert report["runs"]["standard"][0]["reduction"] == 0.0
+    assert "so far" not in report["description"]  # every run scored
+
+
+def test_a_compare_stopped_early_reports_its_scored_runs(tmp_path, monkeypatch) -> None:
+    import bionn.experiments.compare as compare_module
+    from bionn.experiments.evaluation import EvalSettings
+    from bionn.experiments.report import rewrite_report
+
+    real_train_runs = compare_module.train_runs
+
+    def stopped_after_two(configs, jobs, done):  # the clock runs out after seed 0's pair
+        real_train_runs(configs[:2], jobs, done)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "train_runs", stopped_after_two)
+    overrides = {"model": "mlp", "data": "digits", "width": 16, "epochs": 1, "limit": 200,
+                 "device": "cpu", "progress": False}
+    with pytest.raises(KeyboardInterrupt):
+        compare_module.compare("classifier", overrides, [0, 1], EvalSettings(), tmp_path / "r",
+                               bio={"reduction": 0.5})
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert [len(report["runs"][v]) for v in ("standard", "schizo")] == [1, 1]
+    assert "(2 of 4 runs trained and scored so far)" in report["description"]
+    assert "2 of 4 runs" in rewrite_report(tmp_path / "r")[0].read_text()
 
 
 @pytest.mark.usefixtures("fast_proxy")

@@ -1,7 +1,9 @@
 """Standard vs bio-mimetic variant over seeds, evaluated, in one report (``bionn compare``).
 
 For each seed both variants are trained (or a finished run in the runs folder is picked up, an
-interrupted one resumed), scored (:mod:`bionn.experiments.evaluation`) and summarised by
+interrupted one resumed), scored as soon as it is trained (:mod:`bionn.experiments.evaluation`;
+the report is rewritten after each, so a study stopped early reports its finished runs) and
+summarised by
 :func:`~bionn.experiments.report.write_compare_report`: Markdown + JSON with parameters, %usage,
 the metric's mean, sd and per-run values, Welch's t-test, runs that did not converge listed
 apart, and figures (points per run, loss curves, sample grids side by side).
@@ -60,29 +62,34 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Ev
     runs: dict[str, list[RunScores]] = {v: [] for v in variants}
     ordered = [(seed, variant, configs[variant][i]) for i, seed in enumerate(seeds)
                for variant in variants]  # fmt: skip
-    with progress_bar(2 * len(ordered), f"compare {kind}",
-                      overrides.get("progress", True)) as bar:  # fmt: skip
-        bar.set_postfix_str(f"training, {jobs} at a time")
-
-        def trained(config: Any) -> None:
-            bar.update(1)
-            log(f"trained {config.variant} seed {config.seed}")
-
-        train_runs([config for *_, config in ordered], jobs, trained)
-        for seed, variant, config in ordered:
-            bar.set_postfix_str(f"scoring {variant} seed {seed}")
-            started = time.perf_counter()
-            scores = RunScores.from_dict(evaluate_run(config.run_dir(), settings))
-            runs[variant].append(scores)
-            bar.update(1)
-            log(f"{variant} seed {seed}: {scores.metric} {scores.value:.4g} "
-                f"(scored in {time.perf_counter() - started:.0f} s)")  # fmt: skip
     first = configs["standard"][0]
     length = f"{first.steps} steps" if first.steps else f"{first.epochs} epochs"
     meta = {"title": f"{kind} {first.model} on {first.data}: standard vs {list(variants)[1]}",
-            "description": f"{len(seeds)} seeds per variant; image size {first.image_size}, "
-                           f"width {first.width}, {length} of batch {first.batch_size}.",
             "command": command, "kind": kind, "model": first.model, "data": first.data,
             "seeds": seeds, "training": overrides, "bio_options": bio or {},
             "evaluation": settings.__dict__}  # fmt: skip
-    return write_compare_report(out, meta, runs)
+
+    def write_report() -> Path:
+        scored = sum(map(len, runs.values()))
+        done = "" if scored == len(ordered) else \
+            f" ({scored} of {len(ordered)} runs trained and scored so far)"  # fmt: skip
+        description = (f"{len(seeds)} seeds per variant{done}; image size {first.image_size}, "
+                       f"width {first.width}, {length} of batch {first.batch_size}.")
+        return write_compare_report(out, {**meta, "description": description}, runs)
+
+    with progress_bar(len(ordered), f"compare {kind}",
+                      overrides.get("progress", True)) as bar:  # fmt: skip
+        bar.set_postfix_str(f"training, {jobs} at a time")
+
+        def score(config: Any) -> None:  # as soon as it is trained: a stopped study keeps it
+            started = time.perf_counter()
+            scores = RunScores.from_dict(evaluate_run(config.run_dir(), settings))
+            runs[config.variant].append(scores)
+            bar.update(1)
+            log(f"{config.variant} seed {config.seed}: {scores.metric} {scores.value:.4g} "
+                f"(scored in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+            if all(runs.values()):  # both variants scored at least once: a report exists
+                write_report()
+
+        train_runs([config for *_, config in ordered], jobs, score)
+    return write_report()
