@@ -10,13 +10,13 @@ STAMP := $(VENV)/.installed
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: install test test-fast test-slow test-keras-without-torch demo lint bench clean
+.PHONY: install test test-fast test-slow test-keras-without-torch demo lint bench docs clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH_PINS)
-	$(BIN)/pip install -q -e ".[dev,torch,keras,keras-backends,experiments,fid]"
+	$(BIN)/pip install -q -e ".[dev,torch,keras,keras-backends,experiments,fid,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +27,7 @@ KERAS_BACKENDS := torch tensorflow jax
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mkdocs build --strict -q
 	$(BIN)/python -m pytest -q -m "not keras and not slow"
 	for backend in $(KERAS_BACKENDS); do \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -m keras tests/keras || exit 1; \
@@ -60,8 +61,12 @@ demo: $(DEMO_STAMP)
 bench: $(STAMP)
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
+# The API reference from the docstrings (mkdocs.yml): any warning fails; the pages go to site/.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) build dist site src/*.egg-info
