@@ -16,9 +16,9 @@ import argparse
 import json
 
 import torch
-from timing import interleaved_medians, print_table
 
 from bionn.metrics.inception import StandardInception
+from timing import interleaved_medians, print_table
 
 
 def main() -> None:
