@@ -1,4 +1,4 @@
-"""Build time of the '2d' window against plain Python loops over SPEC.md; solve and refusal times.
+"""Build time of the '2d' window against plain loops over docs/spec.md; solve and refusal times.
 
 Question: how much faster is :func:`bionn.windows.window_2d` than the per-channel loop the
 original code ran? Target (issue 2): >= 50x. Issue 9's targets follow in a second table: the

@@ -1,6 +1,6 @@
 """Golden parity: the builders and every layer family reproduce the original code's masks.
 
-``../shared/golden`` holds masks built by the original research code (SPEC "The golden files").
+``tests/data/golden`` holds masks built by the original research code (docs/spec.md, section 11).
 Binary cases must match exactly, 'gaussian' ones to 1e-12 relative in float64 (the layers keep
 the window in the weight's float32, so they are compared at float32 precision).
 """
@@ -15,14 +15,14 @@ import torch
 
 import bionn
 from bionn.windows import WindowSpec, window_2d, window_diagonal, window_gaussian
-from test_spec_oracle import golden_as_xy, golden_axes, golden_cases
+from test_spec_oracle import golden_as_xy, golden_axes, golden_cases, golden_masks
 
 CASES = golden_cases()
 MOUSE = [c for c in CASES if c["params"].get("form") == "2d"]
 DIAGONAL = [c for c in CASES if c["params"].get("form") == "diagonal"]
 GAUSSIAN = [c for c in CASES if c["kind"] == "gaussian"]
 BINARY = MOUSE + DIAGONAL
-KERNEL = {"conv2d": 3, "conv_transpose2d": 5}  # SPEC: the sizes the golden cases were built with
+KERNEL = {"conv2d": 3, "conv_transpose2d": 5}  # the sizes the golden cases were built with
 
 
 def ids(case: dict) -> str:
@@ -36,9 +36,8 @@ def has_exact_grids(case: dict) -> bool:
 
 
 @pytest.fixture(scope="module")
-def golden(shared_dir) -> dict[str, np.ndarray]:
-    with np.load(shared_dir / "golden" / "masks.npz") as npz:
-        return {key: npz[key] for key in npz.files}
+def golden() -> dict[str, np.ndarray]:
+    return golden_masks()
 
 
 def seed_layer(case: dict) -> torch.nn.Module:

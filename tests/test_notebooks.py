@@ -1,7 +1,8 @@
 """Every notebook in examples/ runs top to bottom (nbclient, kernel ``python3`` of this venv).
 
 The notebooks find MNIST / Fashion-MNIST through ``BIONN_DATA_ROOT``; here it points at the
-offline copy in ../shared/data. Each runs in its own temporary folder.
+offline copy in the shared folder (``data_root`` in conftest.py: ../shared/data, or under
+``BIONN_SHARED``; they skip without it). Each runs in its own temporary folder.
 """
 
 from __future__ import annotations

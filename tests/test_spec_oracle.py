@@ -2,8 +2,8 @@
 
 They are deliberately naive (one Python iteration per channel, as the original code did); the
 benchmark in ``benchmarks/bench_windows.py`` times them as its baseline. The tests in this file
-pin the oracle itself to the golden masks (``tests/data/golden``), so a test that compares a builder with it is anchored
-to the original code, not to a second reading of the spec.
+pin the oracle itself to the golden masks (``tests/data/golden``), so a test that compares a
+builder with it is anchored to the original code, not to a second reading of the spec.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 def loop_window_2d(
     n_x: int, n_y: int, w_x: int, w_y: int, r: float, per_connection: bool = False
 ) -> np.ndarray:
-    """docs/spec.md section 2 (form '2d'), one x channel and one grid row at a time; bool ``(n_y, n_x)``.
+    """docs/spec.md, form '2d': one x channel and one grid row at a time; bool ``(n_y, n_x)``.
 
     A row's span of y channels is set as one slice, or, with ``per_connection``, one y channel at
     a time exactly as the spec words it (the slowest, most literal baseline).
@@ -50,12 +50,12 @@ def loop_window_2d(
 
 
 def loop_halfbandwidth(n_x: int, n_y: int, p: float) -> float:
-    """docs/spec.md section 3 (form 'diagonal'): the half-bandwidth computed from ``param_reduction``."""
+    """docs/spec.md, form 'diagonal': the half-bandwidth computed from ``param_reduction``."""
     return (n_x * n_y / math.sqrt(n_x * n_x + n_y * n_y)) * (1 - math.sqrt(p))
 
 
 def loop_window_diagonal(n_x: int, n_y: int, p: float, hb: float = 0.0) -> np.ndarray:
-    """docs/spec.md section 3 (form 'diagonal'), one y channel at a time; bool ``(n_y, n_x)``."""
+    """docs/spec.md, form 'diagonal': one y channel at a time; bool ``(n_y, n_x)``."""
     if n_y <= 1:
         return np.ones((n_y, n_x), dtype=bool)
     hb = hb or loop_halfbandwidth(n_x, n_y, p)
@@ -74,7 +74,7 @@ def loop_window_diagonal(n_x: int, n_y: int, p: float, hb: float = 0.0) -> np.nd
 
 
 def loop_window_gaussian(n_x: int, n_y: int, p: float, hb: float = 0.0) -> tuple[np.ndarray, float]:
-    """docs/spec.md section 4 (form 'gaussian'), element by element; float64 ``(n_y, n_x)`` and usage."""
+    """docs/spec.md, form 'gaussian': element by element; float64 ``(n_y, n_x)`` and usage."""
     hb = hb or 1.5 * loop_halfbandwidth(n_x, n_y, p)
     if not (hb > 0 and n_y > 1):
         return np.ones((n_y, n_x)), 1.0

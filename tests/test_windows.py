@@ -1,4 +1,4 @@
-"""The pure window builders: equal to the SPEC loops, properties of '2d', radius search, errors."""
+"""The pure window builders: equal to the spec's loops, '2d' properties, radius search, errors."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ radii = st.floats(min_value=1e-3, max_value=2.0, allow_nan=False)
 reductions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
-# -- vectorised builders equal the per-channel loops of SPEC.md ---------------------------------
+# -- vectorised builders equal the per-channel loops of docs/spec.md ----------------------------
 
 
 @FAST
@@ -105,7 +105,7 @@ def test_2d_shape_usage_and_dead_channels(grid: tuple[int, ...], radius: float) 
 
 @pytest.mark.parametrize(("n", "width"), [(64, 8), (256, 16), (512, 32), (100, 10)])
 def test_2d_full_radius_connects_everything(n: int, width: int) -> None:
-    # SPEC: r >= sqrt(2) gives 100 %
+    # docs/spec.md section 2: r >= sqrt(2) gives 100 %
     assert window_2d(n, n, width, width, math.sqrt(2)).all()
 
 
@@ -114,7 +114,7 @@ def test_2d_single_output_is_all_ones() -> None:
 
 
 def test_2d_reference_usages() -> None:
-    # SPEC: r = 0.4 gives about 35 %, r = 0.5 about 46 %
+    # docs/spec.md section 2: r = 0.4 gives about 35 %, r = 0.5 about 46 %
     assert usage_2d(256, 256, 16, 16, 0.4) == pytest.approx(0.35, abs=0.01)
     assert usage_2d(64, 64, 8, 8, 0.5) == pytest.approx(0.46, abs=0.01)
 

@@ -5,7 +5,7 @@ window: take a trained model, multiply one layer's weight by a removal pattern (
 :mod:`bionn.removal`) at each strength, rescale what is kept by 1 / f (f = kept fraction; not
 when f = 0), evaluate without retraining, and put the trained weight back.
 
-The pattern acts on the layer's two channel axes as the library's windows do (SPEC): Linear
+The pattern acts on the layer's two channel axes as the library's windows do (docs/spec.md): Linear
 ``(out, in)``, Conv2d ``(out, in / groups)`` and ConvTranspose2d ``(in, out / groups)`` weights,
 repeated over every kernel position. Windowed bionn layers qualify too (they subclass these).
 
@@ -47,7 +47,7 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
 
 
 def channel_axes(layer: nn.Module) -> tuple[int, int]:
-    """``(n_x, n_y)`` of ``layer``'s weight: the axes a removal pattern acts on (SPEC's table)."""
+    """``(n_x, n_y)`` of ``layer``'s weight: the axes a removal pattern acts on (docs/spec.md)."""
     if isinstance(layer, nn.Linear):
         return layer.in_features, layer.out_features
     if isinstance(layer, nn.ConvTranspose2d):

@@ -1,7 +1,7 @@
 """Compact checkpoints: store only the weights a window keeps, rebuild the rest on loading.
 
 A windowed layer's window is a deterministic function of its configuration (form, radius,
-grids, reduction, seed; see SPEC), so the file holds that configuration in the safetensors
+grids, reduction, seed; see docs/spec.md), so the file holds that configuration in the safetensors
 metadata instead of the mask, and for binary forms only ``weight[window]``: a mouse layer at
 35 % usage costs about 35 % of its plain size. 'gaussian' windows keep every weight, so their
 full weight is stored. Every other parameter and buffer is stored as ``state_dict`` has it.

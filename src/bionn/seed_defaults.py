@@ -3,9 +3,9 @@
 The original research code (Saiga et al. 2025, Sci. Rep. 15:25091; Mizutani et al. 2022,
 Front. Neurorobot. 16:851471) gave each layer the framework layer's own arguments followed by
 window arguments in a fixed order with fixed defaults. ``bionn.layers.compat`` (PyTorch) and
-``bionn.keras`` generate their seed-compatible classes from :data:`SEED_LAYERS` with
-:func:`seed_classes` and :func:`seed_class`, so a default is written once, here. Imports no
-framework.
+``bionn.keras`` write their seed-compatible classes as class statements completed from
+:data:`SEED_LAYERS` by :func:`seed_class` (constructor, signature, defaults in the docstring), so
+a default is written once, here. Imports no framework.
 
 Example:
     >>> [row.name for row in SEED_LAYERS if row.framework == "torch"][:2]
@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bionn.recipes import CONV_FORMS, LINEAR_FORMS, SCHIZO_CONV_FORMS, SCHIZO_LINEAR_FORMS
 
@@ -30,11 +30,13 @@ __all__ = [
     "SEED_LAYERS",
     "SeedLayer",
     "seed_class",
-    "seed_classes",
+    "seed_row",
 ]
 
+T = TypeVar("T")
+
 SEED_DEFAULTS: dict[str, Any] = {
-    "halfbandwidth": 0,  # 0: computed from param_reduction (SPEC 'diagonal')
+    "halfbandwidth": 0,  # 0: computed from param_reduction (docs/spec.md 'diagonal')
     "param_reduction": 0.5,  # the seed's papers removed half the weights
     "form": "diagonal",  # the schizophrenia band was the seed's first form
     "input2d_width": 10,  # '2d' grid widths: 10 nodes per row on both planes
@@ -91,34 +93,39 @@ SEED_LAYERS = (
 )
 
 
+def seed_row(framework: str, name: str) -> SeedLayer:
+    """The row of :data:`SEED_LAYERS` of ``framework``'s class ``name``."""
+    return next(row for row in SEED_LAYERS if (row.framework, row.name) == (framework, name))
+
+
 def seed_class(
-    row: SeedLayer, base: type, init: Callable[..., None], signature: inspect.Signature,
-    module: str,
-) -> type:  # fmt: skip
-    """The seed-compatible class of ``row``: ``base`` with the constructor ``init``.
+    cls: type[T], row: SeedLayer, init: Callable[..., None], signature: inspect.Signature
+) -> type[T]:
+    """Complete the class statement ``cls`` of ``row`` with its constructor ``init``.
+
+    The docstring gains the positional order and the window arguments' defaults. As the original
+    code, the class builds a window that keeps no weight, with a warning (the clean API refuses
+    one; :func:`bionn.recipes.check_window_kept`).
 
     Args:
+        cls: The class statement: the framework's windowed layer of the row's kind, a docstring.
         row: The class's row of :data:`SEED_LAYERS`.
-        base: The framework's windowed layer class of the row's kind.
         init: The constructor, taking the seed's arguments.
-        signature: What ``help()`` shows of ``init``; the docstring lists its positional order
-            and the window arguments' defaults.
-        module: The module the class lives in.
+        signature: What ``help()`` and ``inspect.signature`` show of ``init``.
+
+    Returns:
+        ``cls``, completed.
     """
     init.__signature__ = signature  # type: ignore[attr-defined]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
     parameters = signature.parameters
     positional = [name for name, p in parameters.items()
                   if p.kind is p.POSITIONAL_OR_KEYWORD and name != "self"]  # fmt: skip
     defaults = ", ".join(f"``{name}={parameters[name].default!r}``" for name in row.window_args)
-    doc = (f"Seed-compatible ``{row.name}``: a :class:`{base.__name__}` with the original's "
-           f"arguments and defaults.\n\n    Positional order: {', '.join(positional)}. "
-           f"Window arguments: {defaults}; forms {', '.join(row.forms)}. "
-           f"See :mod:`{module}`.\n")  # fmt: skip
-    namespace = {"__init__": init, "__doc__": doc, "__module__": module, "__qualname__": row.name}
-    return type(row.name, (base,), namespace)
-
-
-def seed_classes(make: Callable[[SeedLayer], type], *names: str) -> tuple[type, ...]:
-    """``make(row)`` for the rows of :data:`SEED_LAYERS` named ``names``, in that order."""
-    rows = {row.name: row for row in SEED_LAYERS}
-    return tuple(make(rows[name]) for name in names)
+    cls.__doc__ = (f"{inspect.cleandoc(cls.__doc__ or '')}\n\nA :class:`{cls.__mro__[1].__name__}` "
+                   f"with the original's arguments and defaults. Positional order: "
+                   f"{', '.join(positional)}. Window arguments: {defaults}; forms "
+                   f"{', '.join(row.forms)}. See :mod:`{cls.__module__}`.\n")  # fmt: skip
+    cls.__init__ = init  # type: ignore[misc]
+    cls._refuse_empty_window = False  # type: ignore[attr-defined]
+    return cls

@@ -124,7 +124,7 @@ def _save(figure: Figure, path: str | os.PathLike[str] | None) -> Figure:
 
 
 def _axis_names(layer: WindowedLayer) -> tuple[str, str]:
-    """Data-flow names of the window's x and y axes (SPEC: ConvTranspose2d swaps them)."""
+    """Data-flow names of the window's x and y axes (docs/spec.md: ConvTranspose2d swaps them)."""
     if isinstance(layer, nn.ConvTranspose2d):
         return "output channels", "input channels"
     unit = "features" if isinstance(layer, nn.Linear) else "channels"
@@ -159,7 +159,7 @@ def _draw_matrix(axes: Axes, layer: WindowedLayer) -> None:
 
 
 def _plane(count: int, width: int) -> np.ndarray:
-    """``(u, v)`` of every node of a plane laid out ``width`` per row (SPEC's coordinates)."""
+    """``(u, v)`` of every node of a plane laid out ``width`` per row (docs/spec.md, section 2)."""
     index = np.arange(count)
     rows = max(count // width, 1)
     return np.stack([(index % width) / width, (index // width) / rows], axis=1)

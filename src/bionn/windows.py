@@ -1,9 +1,9 @@
 """Connection windows: pure NumPy builders for every window form.
 
-A window is a matrix over two channel axes, x and y (see ``docs``/SPEC: for Linear and Conv2d x is
-the input, for ConvTranspose2d x is the *output*), oriented ``(n_y, n_x)`` like a PyTorch weight.
-Binary forms return bool arrays; 'gaussian' returns float64. Every builder is vectorised and
-reproduces the original research code bit for bit (Saiga et al. 2025, Sci. Rep. 15:25091;
+A window is a matrix over two channel axes, x and y (see docs/spec.md: for Linear and Conv2d x
+is the input, for ConvTranspose2d x is the *output*), oriented ``(n_y, n_x)`` like a PyTorch
+weight. Binary forms return bool arrays; 'gaussian' returns float64. Every builder is vectorised
+and reproduces the original research code bit for bit (Saiga et al. 2025, Sci. Rep. 15:25091;
 Mizutani et al. 2022, Front. Neurorobot. 16:851471).
 
 Example:
@@ -77,7 +77,7 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     Which y columns an x channel reaches in a y grid row depends only on that channel's column
     and on the span half-width ``d`` of its (x row, y row) pair, so the window is a mosaic of
     ``(y_width, x_width)`` blocks, one per distinct ``d``: each block is built once and copied
-    into place, the same float64 operations as SPEC's loop.
+    into place, the same float64 operations as the loop of docs/spec.md, section 2.
 
     Args:
         n_x: Channels on the x axis, laid out ``x_width`` per row.
@@ -98,7 +98,7 @@ def window_2d(n_x: int, n_y: int, x_width: int, y_width: int, radius: float) -> 
     c = np.arange(y_width)[:, None, None]
     blocks = (c >= c0) & (c < c1)  # (y column, block, x column)
     window = np.empty((n_y, rows_x * x_width), dtype=bool)  # every entry is written below
-    window[h_y * y_width :] = False  # SPEC: y channels outside whole grid rows are dead
+    window[h_y * y_width :] = False  # docs/spec.md: y channels outside whole rows are dead
     mosaic = window[: h_y * y_width].reshape(h_y, y_width, rows_x, x_width)
     for row in range(h_y):
         np.take(blocks, block_of[row], axis=1, out=mosaic[row], mode="clip")
@@ -162,7 +162,7 @@ class _ConnectionCounter:
         y_rows = np.arange(h_y) / h_y
         y_cols = np.arange(y_width) / y_width
         blocks = [(np.arange(h_x) / h_x, np.arange(x_width) / x_width)]
-        if partial:  # SPEC: the last partial x row sits at v = 1
+        if partial:  # docs/spec.md: the last partial x row sits at v = 1
             blocks.append((np.array([h_x / h_x]), np.arange(partial) / x_width))
         self._blocks = [
             (_squared_offsets(y_rows, x_rows), _squared_offsets(y_cols, x_cols, cumulative=True))
@@ -205,7 +205,7 @@ def radius_for_usage(
         raise ValueError(f"usage must be in (0, 1], got {usage!r}")
     _check_grid(n_x, n_y, x_width, y_width, 1.0)
     if n_y <= 1:
-        return 1.0, 1.0  # SPEC: a single y channel is connected to everything at any radius
+        return 1.0, 1.0  # docs/spec.md: one y channel connects to all at any radius
     exact = partial(usage_2d, n_x, n_y, x_width, y_width)
     counter = _ConnectionCounter(n_x, n_y, x_width, y_width)
     radius, chosen, edges = _nearest_step(counter.usage, usage)

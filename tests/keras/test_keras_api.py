@@ -121,7 +121,7 @@ def test_initial_scaling_as_spec(form, scaled):
         window = keras.ops.convert_to_numpy(plain.window)
         expected = plain_kernel * window * (window.size / np.count_nonzero(window))
         np.testing.assert_allclose(kernel, expected, rtol=1e-6)
-    else:  # SPEC: the 'gaussian' kernel is not pre-scaled
+    else:  # docs/spec.md: the 'gaussian' kernel is not pre-scaled
         np.testing.assert_array_equal(kernel, plain_kernel)
 
 

@@ -1,27 +1,21 @@
-"""The Keras layers reproduce the original code's masks in ../shared/golden exactly."""
+"""The Keras layers reproduce the original code's masks in tests/data/golden exactly."""
 
 from __future__ import annotations
-
-import json
 
 import keras
 import numpy as np
 import pytest
 
 import bionn.keras as mouse
+from test_spec_oracle import golden_cases, golden_masks
 
 pytestmark = pytest.mark.keras
 
 
-def _cases(shared_dir):
-    return json.loads((shared_dir / "golden" / "meta.json").read_text())
-
-
 @pytest.fixture(scope="module")
-def golden(request):
-    shared_dir = request.getfixturevalue("shared_dir")
-    masks = np.load(shared_dir / "golden" / "masks.npz")
-    return {case["key"]: (case, masks[case["key"]]) for case in _cases(shared_dir)}
+def golden():
+    masks = golden_masks()
+    return {case["key"]: (case, masks[case["key"]]) for case in golden_cases()}
 
 
 def _layer_and_input(case):

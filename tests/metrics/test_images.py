@@ -16,6 +16,9 @@ def test_named_datasets(data_root) -> None:
     assert len(labels) == 2000
     small, _ = load_dataset("fashion-mnist", data_root, train=False, size=16)
     assert small.shape[-2:] == (16, 16)
+
+
+def test_embedded_digits_need_no_data_root() -> None:
     digits, _ = load_dataset("digits", size=32)
     assert digits.shape[1:] == (1, 32, 32)
 

@@ -4,8 +4,8 @@ The Keras twin of :mod:`bionn.ablation` (Mizutani et al. 2022, Front. Neurorobot
 16:851471): multiply one trained kernel by a removal pattern (:mod:`bionn.removal`) at each
 strength, rescale by 1 / f, evaluate, and put the trained kernel back. Keras kernels end in the
 channel axes ``(..., x, y)`` (Dense ``(in, out)``, Conv2D ``(kh, kw, in / groups, out)``,
-Conv2DTranspose ``(kh, kw, out, in)``, as SPEC's table), so the ``(y, x)`` window is transposed
-and repeated over the kernel positions.
+Conv2DTranspose ``(kh, kw, out, in)``, as the table of docs/spec.md), so the ``(y, x)`` window is
+transposed and repeated over the kernel positions.
 
 Example:
     >>> model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, name="hidden"),

@@ -1,7 +1,7 @@
 """The seed's Keras names: ``mDense``, ``mConv2D``, ``mConv2DTranspose``, ``SzDense``, ``SzConv2D``.
 
-Generated from the Keras rows of :data:`bionn.seed_defaults.SEED_LAYERS`, the one table of the
-seed's window arguments and defaults, so that scripts written for the original Keras files
+Class statements completed from :data:`bionn.seed_defaults.SEED_LAYERS` (the one table of the
+seed's window arguments and defaults), so that scripts written for the original Keras files
 (Saiga et al. 2025, Sci. Rep. 15:25091; Mizutani et al. 2022, Front. Neurorobot. 16:851471) run
 unchanged after ``import bionn.keras as mouse``. Each class is the windowed layer of its kind
 with the seed's positional order: ``mDense(units, halfbandwidth, param_reduction, form,
@@ -10,7 +10,7 @@ input2d_width, output2d_width, window2d_width, activation, ...)``; ``mConv2D`` a
 ``SzConv2D(filters, kernel_size, param_reduction, form, activation, padding, strides,
 dilation_rate, kernel_initializer)``. Every class also takes ``seed`` (random forms; drawn and
 recorded in the config when omitted) and ``scale_init`` by keyword. The transposed conv keeps
-the seed's quirk: ``input2d_width`` is the grid of its *output* channels (SPEC).
+the seed's quirk: ``input2d_width`` is the grid of its *output* channels (docs/spec.md).
 
 Example:
     >>> import numpy as np, bionn.keras as mouse
@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, TypeVar
 
 import keras
 
@@ -38,16 +38,12 @@ from bionn.seed_defaults import (
     SEED_DEFAULTS,
     SeedLayer,
     seed_class,
-    seed_classes,
+    seed_row,
 )
 
 __all__ = ["mConv2D", "mConv2DTranspose", "mDense", "SzConv2D", "SzDense"]
 
-_BASES: dict[str, type] = {
-    "linear": WindowedDense,
-    "conv": WindowedConv2D,
-    "conv_transpose": WindowedConv2DTranspose,
-}
+L = TypeVar("L", bound=type)
 
 # Each class's positional order: "*" stands for its row's window arguments, "..." for the rest
 # of the Keras layer's arguments in Keras' order. Window arguments not placed are keyword-only.
@@ -86,10 +82,10 @@ def _positions(row: SeedLayer, base: type) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _seed_class(row: SeedLayer) -> type:
-    """The seed-compatible class of one table row."""
-    base = _BASES[row.kind]
-    positions = _positions(row, base)
+def _seed_layer(cls: L) -> L:
+    """Give the class statement ``cls`` the constructor of its row of the seed's table."""
+    row = seed_row("keras", cls.__name__)
+    positions = _positions(row, cls)
     defaults = {**row.defaults(), **_OVERRIDES.get(row.name, {})}
 
     def __init__(  # noqa: N807 - the generated class's constructor
@@ -105,13 +101,13 @@ def _seed_class(row: SeedLayer) -> type:
         window = {name: kwargs.pop(name, default) for name, default in defaults.items()}
         recipe = named_errors(row.name, recipes.seed_args, **{**_ALL_WINDOW_DEFAULTS, **window},
                               seed=seed, allowed=row.forms, layer=row.name)  # fmt: skip
-        base.__init__(self, recipe=recipe, scale_init=scale_init, **kwargs)
+        super(cls, self).__init__(recipe=recipe, scale_init=scale_init, **kwargs)
         # NumPy / 0-d tensor scalars (accepted like Python's) as Python values: JSON configs.
         plain = {name: value.item() if hasattr(value, "item") else value
                  for name, value in window.items()}  # fmt: skip
         self._record_arguments(**plain, seed=recipe.seed)
 
-    cls = seed_class(row, base, __init__, _signature(positions, defaults, base), __name__)
+    seed_class(cls, row, __init__, _signature(positions, defaults, cls))
     return keras.saving.register_keras_serializable(package="bionn")(cls)
 
 
@@ -132,6 +128,26 @@ def _signature(
     return inspect.Signature(parameters)
 
 
-mDense, mConv2D, mConv2DTranspose, SzDense, SzConv2D = seed_classes(  # noqa: N816 - seed's names
-    _seed_class, "mDense", "mConv2D", "mConv2DTranspose", "SzDense", "SzConv2D"
-)
+@_seed_layer
+class mDense(WindowedDense):  # noqa: N801 - the seed's name
+    """The original mouse-mimetic Keras code's ``mDense``: ``Dense`` with a window of any form."""
+
+
+@_seed_layer
+class mConv2D(WindowedConv2D):  # noqa: N801 - the seed's name
+    """The original mouse-mimetic Keras code's ``mConv2D``: ``Conv2D`` with a window."""
+
+
+@_seed_layer
+class mConv2DTranspose(WindowedConv2DTranspose):  # noqa: N801 - the seed's name
+    """The original Keras code's ``mConv2DTranspose``; ``input2d_width`` lays out its outputs."""
+
+
+@_seed_layer
+class SzDense(WindowedDense):
+    """The original schizophrenia-mimicking Keras code's ``SzDense``: a band or random ``Dense``."""
+
+
+@_seed_layer
+class SzConv2D(WindowedConv2D):
+    """The original schizophrenia-mimicking Keras code's ``SzConv2D``: a band or random conv."""
