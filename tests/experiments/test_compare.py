@@ -163,6 +163,24 @@ def test_runs_trained_in_parallel_give_the_results_of_runs_trained_in_turn(tmp_p
     assert results[2] == results[1]  # each run is seeded by its config, wherever it trains
 
 
+def test_runs_are_scored_beside_the_workers_with_their_thread_count(tmp_path,
+                                                                    monkeypatch) -> None:
+    import os
+
+    import torch
+
+    from bionn.experiments import make_config
+    from bionn.experiments.study import train_runs
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    configs = [make_config("classifier", **TINY_CLASSIFIER, variant="standard", seed=s,
+                           out=str(tmp_path / f"s{s}")) for s in (0, 1)]
+    before, seen = torch.get_num_threads(), []
+    train_runs(configs, 2, lambda config: seen.append(torch.get_num_threads()))
+    assert seen == [2, 2]  # 4 cores / 2 jobs, as each worker has
+    assert torch.get_num_threads() == before  # restored afterwards
+
+
 @pytest.mark.usefixtures("fast_proxy")
 def test_parallel_studies_build_the_evaluation_cache_once_before_training(tmp_path,
                                                                           monkeypatch) -> None:

@@ -184,6 +184,12 @@ def train_runs(configs: Sequence[Any], jobs: int = 1,
     warm_evaluation_cache(configs[0])  # runs of one study are scored alike
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")
+    import torch
+
+    # ``done`` (scoring) runs here while the workers train: with the workers' thread count, not
+    # every core, so its threads do not spin against theirs
+    own_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
     with ProcessPoolExecutor(min(jobs, len(configs)), mp_context=context,
                              initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
         try:
@@ -193,6 +199,8 @@ def train_runs(configs: Sequence[Any], jobs: int = 1,
         except BaseException:  # an interrupted or failed run: start no other
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+        finally:
+            torch.set_num_threads(own_threads)
 
 
 def progress_bar(total: int, description: str, enabled: bool) -> Any:
