@@ -45,3 +45,16 @@ def test_seed_layers_are_the_windowed_layers() -> None:
     assert issubclass(bionn.SzLinear, bionn.WindowedLinear)
     assert bionn.mConvTranspose2d.plain_class() is torch.nn.ConvTranspose2d
     assert bionn.mLinear.__module__ == "bionn.layers.compat"
+
+
+@pytest.mark.parametrize("row", TORCH_ROWS, ids=[row.name for row in TORCH_ROWS])
+def test_seed_layers_are_class_statements_documenting_their_arguments(row) -> None:
+    cls = getattr(bionn, row.name)
+    assert f"class {row.name}(" in inspect.getsource(cls), "a class statement, not type()"
+    assert cls.__init__.__qualname__ == f"{row.name}.__init__"
+    positional = [name for name, p in inspect.signature(cls).parameters.items()
+                  if p.kind is p.POSITIONAL_OR_KEYWORD]  # fmt: skip
+    doc = inspect.getdoc(cls)
+    assert doc.startswith("The original ") and f"``{row.name}``" in doc.splitlines()[0]
+    assert f"Positional order: {', '.join(positional)}." in doc
+    assert f"``param_reduction={SEED_DEFAULTS['param_reduction']!r}``" in doc

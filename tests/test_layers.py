@@ -198,7 +198,7 @@ def test_gaussian_window_keeps_float64_precision() -> None:
 
 
 def test_window_axes_with_groups() -> None:
-    # SPEC: x is in_channels // groups for Conv2d and out_channels // groups for ConvTranspose2d
+    # docs/spec.md: x is in_channels // groups (Conv2d), out_channels // groups (ConvTranspose2d)
     expected = torch.from_numpy(window_2d(4, 12, x_width=2, y_width=4, radius=0.6))
     conv = bionn.MouseConv2d(16, 12, 3, groups=4, radius=0.6)
     up = bionn.MouseConvTranspose2d(12, 16, 3, groups=4, radius=0.6)
@@ -231,7 +231,7 @@ def test_repr_shows_form_and_usage(name: str) -> None:
 
 def test_seed_counting_methods(capsys: pytest.CaptureFixture[str]) -> None:
     n_x, n_y, p = 64, 32, 0.6
-    computed = n_x * n_y / (n_x**2 + n_y**2) ** 0.5 * (1 - p**0.5)  # SPEC 'diagonal'
+    computed = n_x * n_y / (n_x**2 + n_y**2) ** 0.5 * (1 - p**0.5)  # docs/spec.md 'diagonal'
     diagonal = bionn.mConv2d(n_x, n_y, 3, param_reduction=p, print_param_usage=True)
     assert capsys.readouterr().out == f"param %usage: {100.0 * diagonal.usage}\n"
     ones = int(diagonal.expanded_window().count_nonzero())

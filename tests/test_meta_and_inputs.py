@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -66,6 +66,69 @@ def test_meta_then_to_empty_rebuilds_the_window(name: str, how: str) -> None:
     x = torch.randn((2, 16) if isinstance(meta, nn.Linear) else (2, 8, 5, 5))
     meta.load_state_dict(direct.state_dict())
     torch.testing.assert_close(meta(x), direct(x))
+
+
+@pytest.fixture
+def poisoned_empty_memory() -> Iterator[None]:
+    """``torch.empty`` fills its memory (NaN, max int, True): an unbuilt window cannot pass."""
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    yield
+    torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
+def _normal_init(module: nn.Module) -> None:
+    """A model's own init, as FSDP2 / large-model code run after ``to_empty``: no reset."""
+    if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+@pytest.mark.usefixtures("poisoned_empty_memory")
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_to_empty_builds_the_window_whatever_init_follows(name: str) -> None:
+    direct, meta = direct_and_meta(name, "device-context")
+    meta.to_empty(device="cpu")
+    meta.apply(_normal_init)
+    assert meta.window.device.type == "cpu" and torch.equal(meta.window, direct.window)
+    assert meta.usage == direct.usage
+    masked = meta.masked_weight()
+    if meta.is_binary:
+        assert bool((masked[~meta.expanded_window()] == 0).all()), "masked weights are zero"
+    with torch.no_grad():
+        direct.weight.copy_(meta.weight)
+        direct.bias.copy_(meta.bias)
+    x = torch.randn((2, 16) if isinstance(meta, nn.Linear) else (2, 8, 5, 5))
+    torch.testing.assert_close(meta(x), direct(x))
+
+
+@pytest.mark.usefixtures("poisoned_empty_memory")
+def test_a_whole_model_to_empty_builds_every_window() -> None:
+    def model() -> nn.Sequential:
+        return nn.Sequential(
+            bionn.MouseConv2d(8, 16, 3, padding=1, usage=0.35), nn.ReLU(),
+            bionn.SchizoConv2d(16, 16, 3, usage=0.5, form="individual", seed=4), nn.Flatten(),
+            bionn.SchizoLinear(16 * 9, 10, usage=0.3, form="gaussian"),
+        )  # fmt: skip
+
+    direct = model()
+    with torch.device("meta"):
+        meta = model()
+    meta.to_empty(device="cpu").apply(_normal_init)
+    for built, materialised in zip(direct[::2], meta[::2], strict=True):
+        assert torch.equal(materialised.window, built.window), type(built).__name__
+    direct.load_state_dict(meta.state_dict())  # the windows match, so this loads
+    x = torch.randn(2, 8, 5, 5)
+    torch.testing.assert_close(meta(x), direct(x))
+
+
+def test_moving_a_built_layer_keeps_its_window() -> None:
+    layer = bionn.SchizoLinear(16, 12, usage=0.4, form="random")
+    with torch.no_grad():
+        layer.window[0, 0] = not layer.window[0, 0]  # not rebuilt: only meta windows are
+    changed = layer.window.clone()
+    assert torch.equal(layer.to(torch.float64).window, changed)
 
 
 def test_meta_layer_loads_a_state_dict_with_assign() -> None:

@@ -107,14 +107,54 @@ def test_cli_mask_clean_and_seed_style(tmp_path: Path, capsys) -> None:
     ([], "give --usage or --radius"),
     (["--usage", "0.3", "--param-reduction", "0.5"], "not both"),
     (["--usage", "1.5"], "usage must be in"),
+    (["--radius", "-1"], "radius must be a number > 0"),
     (["--form", "kernel", "--layer", "convt", "--usage", "0.5"], "transposed convs take"),
+    (["--form", "diagonal", "--usage", "0.5", "--radius", "0.3"],
+     "--radius is the '2d' form's; --form diagonal takes --usage"),
+    (["--form", "random", "--layer", "linear", "--usage", "0.5", "--node", "3"],
+     "--node picks a node of the '2d' cone picture; --form random"),
+    (["--usage", "0.35", "--node", "16"], "node must be an output node in [0, 16), got 16"),
+    (["--in-channels", "0", "--usage", "0.35"], "in_channels must be >= 1, got 0"),
+    (["--kernel", "0", "--usage", "0.35"], "kernel_size must be >= 1, got 0"),
+    (["--input2d-width", "32"], "x_width (input2d_width) must be <= 16 channels"),
+    (["--in-channels", "200000", "--out-channels", "200000", "--usage", "0.35"],
+     "MouseConv2d: a '2d' window of 200000 x 200000 x 3 x 3 = 360,000,000,000 entries needs"),
+    (["--layer", "linear", "--in-channels", "2", "--out-channels", "2", "--form", "random",
+      "--usage", "0.05", "--seed", "0"], "SchizoLinear: the 2 x 2 'random' window keeps no weight"),
 ])  # fmt: skip
 def test_cli_mask_bad_arguments(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
     args = ["mask", "--in-channels", "16", "--out-channels", "16", "--out-file",
             str(tmp_path / "m.png"), *extra]
     assert main(args) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("bionn mask: error: ") and err.count("\n") == 1, "one line, no traceback"
+    assert message in err
     assert not (tmp_path / "m.png").exists()
+
+
+@pytest.mark.parametrize(("out_file", "reason"), [
+    ("missing/m.png", "No such file or directory"), (".", "Is a directory")])  # fmt: skip
+def test_cli_mask_unwritable_out_file(tmp_path: Path, capsys, out_file: str, reason: str) -> None:
+    target = tmp_path / out_file
+    args = ["mask", "--in-channels", "16", "--out-channels", "16", "--usage", "0.35",
+            "--out-file", str(target)]  # fmt: skip
+    assert main(args) == 2
+    expected = f"bionn mask: error: cannot write --out-file {target}: {reason}\n"
+    assert capsys.readouterr().err == expected
+
+
+def test_cli_mask_warnings_are_one_line(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "m.png"
+    args = ["mask", "--layer", "linear", "--in-channels", "2", "--out-channels", "2", "--form",
+            "random", "--param-reduction", "1", "--seed", "0", "--out-file", str(out)]  # fmt: skip
+    assert main(args) == 0 and out.read_bytes().startswith(PNG)
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "bionn mask: warning: mLinear: the 2 x 2 'random' window keeps no weight at usage=0 "
+        "(param_reduction=1), seed=0; the layer would be dead (its output only its bias): keep "
+        "more weights (a larger usage, radius or band) or give the layer more channels\n"
+    )
+    assert "mLinear form='random', usage=0.0000" in captured.out
 
 
 def test_cli_mask_form_choices(tmp_path: Path, capsys) -> None:

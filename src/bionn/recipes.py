@@ -18,11 +18,13 @@ API summary:
   with ``draw_seed`` (default :func:`python_seed`) when not given.
 - :func:`resolve` / :func:`build_window`: channel counts checked, size checked
   (:func:`check_window_size`, ``MemoryError`` naming the size), then resolved / built.
-  Windows are oriented ``(n_y, n_x[, *kernel])``; see SPEC for which axis is x.
+  Windows are oriented ``(n_y, n_x[, *kernel])``; see docs/spec.md for which axis is x.
 - Scalar checks that accept what torch accepts (Python, NumPy, 0-d tensors) without importing
   torch, refuse bool and non-integral values, and name the argument: :func:`as_count`,
   :func:`as_real`, :func:`as_grid`, :func:`check_groups`.
-- :func:`warn_dead_channels` (seed grids that leave channels unconnected), the allowed form
+- :func:`check_window_kept` (a window that keeps no weight: refused, or warned about for the
+  seed's classes), :func:`warn_dead_channels` (seed grids that leave channels unconnected), the
+  allowed form
   tuples ``LINEAR_FORMS``, ``CONV_FORMS``, ``SCHIZO_LINEAR_FORMS``, ``SCHIZO_CONV_FORMS``.
 
 Example:
@@ -47,6 +49,7 @@ from bionn.windows import FORMS, RANDOM_FORMS, Window, WindowSpec, grid_for, rad
 
 __all__ = [
     "CONV_FORMS",
+    "EmptyWindowError",
     "FORMS",
     "LINEAR_FORMS",
     "SCHIZO_CONV_FORMS",
@@ -58,6 +61,7 @@ __all__ = [
     "as_real",
     "build_window",
     "check_groups",
+    "check_window_kept",
     "check_window_size",
     "mouse",
     "python_seed",
@@ -359,3 +363,65 @@ def warn_dead_channels(
             "the channels of the last partial grid row sit outside the unit plane",
             stacklevel=stacklevel,
         )
+
+
+def _asked(recipe: Recipe) -> str:
+    """What the caller asked of ``recipe``, in the words of its API (for error messages)."""
+    if isinstance(recipe, MouseRecipe):
+        return f"usage={recipe.usage!r}" if recipe.radius is None else f"radius={recipe.radius!r}"
+    spec: WindowSpec = recipe  # type: ignore[assignment]  # the only other recipe
+    if spec.form == "2d":
+        return (f"window2d_width={spec.radius!r} (input2d_width={spec.x_width}, "
+                f"output2d_width={spec.y_width})")  # fmt: skip
+    asked = f"usage={1.0 - spec.reduction:.4g} (param_reduction={spec.reduction:.4g})"
+    if spec.halfbandwidth:
+        asked += f", halfbandwidth={spec.halfbandwidth!r}"
+    return asked if spec.seed is None else f"{asked}, seed={spec.seed}"
+
+
+class EmptyWindowError(ValueError):
+    """A window that keeps no weight: the layer would be dead (see :func:`check_window_kept`)."""
+
+
+def check_window_kept(
+    window: Window,
+    recipe: Recipe,
+    n_x: int,
+    n_y: int,
+    kernel_shape: Sequence[int] = (),
+    *,
+    layer: str = "layer",
+    refuse: bool = True,
+    stacklevel: int = 4,
+) -> None:
+    """Refuse a window that keeps no weight: the layer would be dead (its output only its bias).
+
+    A tiny 'random' layer at a low usage, a radius or band that connects nothing, or
+    ``param_reduction=1`` give such windows. The clean API refuses them; the seed's classes,
+    which reproduce the original code, warn and build the dead layer (``refuse=False``).
+
+    Args:
+        window: The built window.
+        recipe: The recipe it was built from (the message says what was asked of it).
+        n_x: Channels on the x axis.
+        n_y: Channels on the y axis.
+        kernel_shape: The spatial kernel dims (for the message).
+        layer: The layer's class name.
+        refuse: Raise; otherwise warn.
+        stacklevel: Of the warning, counted from this function.
+
+    Raises:
+        EmptyWindowError: The window keeps no weight and ``refuse`` is true, naming the layer,
+            its window's shape and what was asked.
+    """
+    if window.usage > 0:
+        return
+    shape = " x ".join(str(n) for n in (n_y, n_x, *kernel_shape))
+    message = (
+        f"{layer}: the {shape} '{recipe.form}' window keeps no weight at {_asked(recipe)}; the "
+        "layer would be dead (its output only its bias): keep more weights (a larger usage, "
+        "radius or band) or give the layer more channels"
+    )
+    if refuse:
+        raise EmptyWindowError(message)
+    warnings.warn(message, stacklevel=stacklevel)

@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 
 from bionn.layers import WindowedLayer
+from bionn.recipes import EmptyWindowError
 from bionn.report import UsageReport, usage_report
 from bionn.selection import LayerChange, LayerRules, Selector, format_changes
 
@@ -93,11 +94,13 @@ def replace_layers(
     reasons = {name: _skip_reason(rules, name, module) for name, module in layers}
     tied = _tie_conflicts(model, layers, reasons)
     reasons.update(tied)
-    new_by_id = {
-        id(module): policy[type(module)](module, name)
-        for name, module in layers
-        if not reasons[name]
-    }  # every replacement is built before the model changes
+    new_by_id: dict[int, nn.Module] = {}
+    for name, module in layers:  # every replacement is built before the model changes
+        if not reasons[name]:
+            try:
+                new_by_id[id(module)] = policy[type(module)](module, name)
+            except EmptyWindowError as error:  # a dead layer is no conversion: leave it plain
+                reasons[name] = f"its window would keep no weight ({str(error).split(': ', 1)[1]})"
     differing = _window_conflicts(layers, new_by_id)
     reasons.update(differing)
     for name, module in layers:

@@ -110,3 +110,28 @@ def test_quantize_is_refused():
 def test_masked_kernel_before_build_names_the_layer():
     with pytest.raises(ValueError, match="mDense 'fc': build the layer first"):
         mouse.mDense(8, name="fc").masked_kernel()
+
+
+DEAD_WINDOWS = [
+    (lambda: mouse.SchizoDense(2, usage=0.05, form="random", seed=0), (2,),
+     r"SchizoDense: the 2 x 2 'random' window keeps no weight at usage=0.05 "
+     r"\(param_reduction=0.95\), seed=0"),
+    (lambda: mouse.MouseDense(16, usage=1e-6), (16,),
+     r"MouseDense: the 16 x 16 '2d' window keeps no weight at usage=1e-06"),
+    (lambda: mouse.SchizoConv2D(2, 3, usage=0.05, form="kernel", seed=0), (5, 5, 2),
+     r"SchizoConv2D: the 2 x 2 x 3 x 3 'kernel' window keeps no weight"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "shape", "match"), DEAD_WINDOWS)
+def test_a_window_keeping_no_weight_fails_at_build(make, shape, match):
+    layer = make()
+    with pytest.raises(ValueError, match=match + ".*the layer would be dead"):
+        layer(np.zeros((1, *shape), "float32"))
+
+
+def test_seed_classes_warn_about_a_window_keeping_no_weight():
+    layer = mouse.mDense(2, 0, 1.0, "random", seed=0)
+    with pytest.warns(UserWarning, match=r"mDense: the 2 x 2 'random' window keeps no weight"):
+        out = layer(np.ones((1, 2), "float32"))
+    assert layer.usage == 0.0 and not keras.ops.convert_to_numpy(out).any()  # bias starts at 0

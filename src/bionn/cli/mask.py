@@ -15,6 +15,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 
 import bionn
 from bionn.cli import error_exit
@@ -77,16 +79,32 @@ def build_layer(args: argparse.Namespace) -> WindowedLayer:
         return cls(*sizes, *kernel, usage=args.usage, radius=args.radius)
     if args.layer == "convt":
         raise ValueError("transposed convs take --form 2d, or the seed-style arguments")
+    if args.radius is not None:
+        raise ValueError(f"--radius is the '2d' form's; --form {args.form} takes --usage")
     cls = bionn.SchizoLinear if args.layer == "linear" else bionn.SchizoConv2d
     return cls(*sizes, *kernel, usage=args.usage, form=args.form, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the layer, draw its window to ``--out-file``; exit status 2 on bad arguments."""
+    """Build the layer, draw its window to ``--out-file``; exit status 2 on bad arguments.
+
+    Every refusal (bad arguments, a window too large to build, an unwritable ``--out-file``) is
+    one line on stderr, never a traceback; so is each warning (the seed's dead channels).
+    """
     try:
-        layer = build_layer(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer = build_layer(args)
+        for warning in caught:
+            print(f"bionn mask: warning: {warning.message}", file=sys.stderr)
+        if args.node is not None and layer.form != "2d":
+            raise ValueError(f"--node picks a node of the '2d' cone picture; --form {layer.form} "
+                             "draws the window matrix only")  # fmt: skip
         bionn.plot_window(layer, args.out_file, node=args.node)
-    except (TypeError, ValueError) as error:
+    except OSError as error:
+        return error_exit("mask", f"cannot write --out-file {args.out_file}: "
+                                  f"{error.strerror or error}")  # fmt: skip
+    except (MemoryError, TypeError, ValueError) as error:
         return error_exit("mask", error)
     print(f"{args.out_file}: {type(layer).__name__} {layer._window_repr()}")
     return 0

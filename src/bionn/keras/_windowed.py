@@ -110,7 +110,7 @@ class WindowedKerasLayer:
         *args: The Keras layer's positional arguments.
         recipe: The window recipe (:mod:`bionn.recipes`), or its config from ``get_config``.
         scale_init: Scale the initial kernel by ``1 / usage`` as the original did (binary
-            forms; SPEC).
+            forms; docs/spec.md).
         **kwargs: The Keras layer's keyword arguments.
     """
 
@@ -118,6 +118,8 @@ class WindowedKerasLayer:
     _grid_names = ("in_grid", "out_grid")
     # Seeds of random forms drawn by the clean constructors: Python's RNG, as the recipes do.
     _draw_seed = staticmethod(recipes.python_seed)
+    # A window keeping no weight raises; the seed's classes (bionn.seed_defaults) warn instead.
+    _refuse_empty_window = True
 
     name: str
     built: bool
@@ -197,6 +199,8 @@ class WindowedKerasLayer:
         spec = named_errors(layer, recipes.resolve, self.recipe, n_x, n_y, space, layer=layer)
         recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=6)
         built = named_errors(layer, spec.build, n_x, n_y, space)
+        recipes.check_window_kept(built, self.recipe, n_x, n_y, space, layer=layer,
+                                  refuse=self._refuse_empty_window, stacklevel=6)  # fmt: skip
         values = keras_layout(built.values, shape)
         self.window_spec = spec
         self.usage = built.usage
@@ -207,11 +211,11 @@ class WindowedKerasLayer:
         return values
 
     def _scaled_kernel(self, initializer: Any, shape: Any, dtype: Any = None) -> Any:
-        """Draw the initial kernel, then scale it as SPEC says (binary forms only)."""
+        """Draw the initial kernel, then scale it as docs/spec.md says (binary forms only)."""
         kernel = initializer(shape, dtype=dtype)
         values = self._window_for(shape)
         if not self.is_binary:
-            return kernel  # SPEC: the 'gaussian' kernel is not pre-scaled.
+            return kernel  # docs/spec.md: the 'gaussian' kernel is not pre-scaled.
         size, ones = self._window_counts
         factor = values * (size / ones if ones else 1.0)
         return ops.multiply(kernel, ops.convert_to_tensor(factor, dtype=dtype))

@@ -5,11 +5,13 @@ recipe (:mod:`bionn.recipes`). Its forward computes ``weight`` masked by the win
 so no write to ``weight`` (through ``.data``, ``load_state_dict``, an EMA's ``_foreach_lerp_``)
 can outrun it; :meth:`WindowedLayer.freeze` is the explicit inference fast path. The window is a
 buffer (bool for binary forms, float for 'gaussian'), never a parameter, and a function of the
-recipe: ``reset_parameters`` rebuilds it, so layers made on the meta device and materialised
-with ``to_empty`` get the same window as layers built directly. A conv's window is stored once
-per channel pair, shaped ``(y, x, 1, 1)``, and broadcasts over the kernel (for 'random' and
-'individual', which draw every weight on its own, it has the weight's shape): a 3x3 conv's
-window costs a ninth of a full-size bool mask.
+recipe: it is rebuilt when it leaves the meta device (``to_empty``, whatever weight init follows)
+and by ``reset_parameters``, so layers made on the meta device get the same window as layers
+built directly. A window that keeps no weight is refused (the seed's classes warn), and
+``torch.jit.script`` is refused with the ways out. A conv's window is stored once per channel
+pair, shaped ``(y, x, 1, 1)``, and broadcasts over the kernel (for 'random' and 'individual',
+which draw every weight on its own, it has the weight's shape): a 3x3 conv's window costs a
+ninth of a full-size bool mask.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ class WindowedLayer:
     usage: float
     halfbandwidth: float
     scale_init: bool
-    # Where the grids of the x and y axes get their names (by data flow; see SPEC's axis table).
+    # Where the grids of the x and y axes get their names (by data flow; docs/spec.md's axis table).
     _grid_names = ("in_grid", "out_grid")
     # Set by ``freeze``: ``weight`` already holds the masked weight.
     frozen: bool = False
     _requires_grad_before_freeze: bool = True
+    # A window keeping no weight raises; the seed's classes (bionn.seed_defaults) warn instead.
+    _refuse_empty_window: bool = True
 
     # -- construction -------------------------------------------------------------------------
 
@@ -70,7 +74,7 @@ class WindowedLayer:
         """Nothing to record: a torch layer's attributes (``window_spec`` ...) hold them."""
 
     def _channel_axes(self) -> tuple[int, int]:
-        """``(n_x, n_y)`` of the window matrix; see SPEC's axis table."""
+        """``(n_x, n_y)`` of the window matrix; see docs/spec.md's axis table."""
         raise NotImplementedError
 
     def __init__(
@@ -83,7 +87,7 @@ class WindowedLayer:
             recipe: The window recipe (:mod:`bionn.recipes`; a ``WindowSpec`` is one).
             scale_init: Scale the initial weight by ``1 / usage`` as the original did.
             **kwargs: The parent's keyword arguments; ``device='meta'`` defers the window's
-                values to ``reset_parameters`` (after ``to_empty``).
+                values to ``to_empty``.
         """
         bound = inspect.signature(self.plain_class().__init__).bind(None, *args, **kwargs)
         bound.apply_defaults()
@@ -92,9 +96,12 @@ class WindowedLayer:
         # resolved before the parent allocates anything: absurd sizes fail at once
         layer = type(self).__name__
         spec = recipes.resolve(recipe, n_x, n_y, kernel_shape, layer=layer)
-        recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=4)
+        # warnings are the seed classes': caller -> their __init__ -> Windowed*'s -> here -> recipes
+        recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=5)
         super().__init__(**arguments)  # type: ignore[call-arg]
-        self._install_window(spec, scale_init)
+        built = self._install_window(spec, scale_init)
+        recipes.check_window_kept(built, recipe, n_x, n_y, kernel_shape, layer=layer,
+                                  refuse=self._refuse_empty_window, stacklevel=5)  # fmt: skip
 
     def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
         """``(n_x, n_y, kernel_shape)`` from a (transposed) conv's arguments, made ints in place."""
@@ -107,9 +114,9 @@ class WindowedLayer:
         kernel_shape = tuple(recipes.as_count("kernel_size", k) for k in sizes)
         if self._grid_names[0] == "in_grid":
             return in_channels // groups, out_channels, kernel_shape
-        return out_channels // groups, in_channels, kernel_shape  # SPEC: x is the output here
+        return out_channels // groups, in_channels, kernel_shape  # docs/spec.md: x is the output
 
-    def _install_window(self, spec: WindowSpec, scale_init: bool) -> None:
+    def _install_window(self, spec: WindowSpec, scale_init: bool) -> Window:
         self.window_spec = spec
         self.scale_init = scale_init
         weight = self.weight
@@ -118,24 +125,46 @@ class WindowedLayer:
         shape = weight.shape if spec.form in PER_WEIGHT_FORMS else per_pair
         window = torch.empty(shape, dtype=dtype, device=weight.device)
         self.register_buffer("window", window)  # type: ignore[attr-defined]
-        self._build_window()
+        return self._build_window()
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> WindowedLayer:
+        """The parent's ``_apply``; a window it takes off the meta device is rebuilt at once.
+
+        ``to_empty(device=...)`` leaves the buffer uninitialised, and FSDP2 or large-model code
+        then run their own weight init, never ``reset_parameters``: the window, a function of the
+        recipe, is filled here whatever init follows.
+        """
+        was_meta = self.window.is_meta
+        super()._apply(fn, recurse)  # type: ignore[misc]
+        if was_meta and not self.window.is_meta:
+            self._fill_window()
+        return self
 
     def reset_parameters(self) -> None:
-        """The parent's initialisation, then the window rebuilt and the initial scaling (SPEC)."""
+        """The parent's initialisation, then the window rebuilt and scaled (docs/spec.md)."""
         super().reset_parameters()  # type: ignore[misc]
         if "window" in self._buffers:  # type: ignore[attr-defined]  # not in the parent's __init__
             self._build_window()
 
-    @torch.no_grad()
-    def _build_window(self) -> Window:
-        """Fill the window from the recipe (never from its memory), scale the weight."""
+    def _recipe_window(self) -> Window:
+        """The window of this layer's recipe, built afresh."""
         n_x, n_y = self._channel_axes()
-        kernel_shape = tuple(self.weight.shape[2:])
-        built = self.window_spec.build(n_x, n_y, kernel_shape)
+        return self.window_spec.build(n_x, n_y, tuple(self.weight.shape[2:]))
+
+    @torch.no_grad()
+    def _fill_window(self) -> Window:
+        """Fill the window buffer from the recipe (never from its memory); meta stays empty."""
+        built = self._recipe_window()
         self.usage, self.halfbandwidth = built.usage, built.halfbandwidth
         if not self.window.is_meta:
             self.window.copy_(_broadcastable(built.values, self.window.dim()))
-        if self.scale_init and self.is_binary:  # SPEC: the 'gaussian' kernel is not pre-scaled
+        return built
+
+    @torch.no_grad()
+    def _build_window(self) -> Window:
+        """Fill the window from the recipe, then scale the weight."""
+        built = self._fill_window()
+        if self.scale_init and self.is_binary:  # docs/spec.md: 'gaussian' is not pre-scaled
             ones = int(built.values.sum())
             self.weight.mul_(self.window).mul_(built.values.size / ones if ones else 1.0)
         return built
@@ -200,6 +229,21 @@ class WindowedLayer:
             self.weight.requires_grad_(self._requires_grad_before_freeze)
             self.frozen = False
         return self
+
+    def __prepare_scriptable__(self) -> nn.Module:
+        """Refuse ``torch.jit.script`` (which calls this first) with the ways out.
+
+        Raises:
+            RuntimeError: Always: TorchScript can compile neither the window's recipe nor the
+                custom autograd function of forward.
+        """
+        raise RuntimeError(
+            f"{type(self).__name__}: torch.jit.script cannot compile windowed layers (their "
+            "forward runs a custom autograd function and they hold a window recipe); use "
+            "torch.export.export(model, args) or torch.compile(model), which support them, or "
+            "script a copy whose windowed layers are replaced by layer.to_plain() (a plain "
+            "layer holding the masked weight)"
+        )
 
     @classmethod
     def plain_class(cls) -> type[nn.Module]:
@@ -306,9 +350,7 @@ class WindowedLayer:
         if loaded.shape not in (window.shape, self.weight.shape):
             return False
         if window.is_meta:  # nothing to compare with yet: compare with the recipe's window
-            n_x, n_y = self._channel_axes()
-            built = self.window_spec.build(n_x, n_y, tuple(self.weight.shape[2:]))
-            window = _broadcastable(built.values, window.dim())
+            window = _broadcastable(self._recipe_window().values, window.dim())
         window = window.expand(loaded.shape)
         if window.dtype == torch.bool:
             return bool(torch.equal(loaded.to(window.device, torch.bool), window))

@@ -1,14 +1,15 @@
-"""The seed's PyTorch layer names, generated from one table of the seed's arguments.
+"""The seed's PyTorch layer names, completed from one table of the seed's arguments.
 
-``mLinear``, ``mConv2d``, ``mConvTranspose2d``, ``SzLinear`` and ``SzConv2d`` come from
-:data:`bionn.seed_defaults.SEED_LAYERS`, which ``bionn.keras`` shares.
+``mLinear``, ``mConv2d``, ``mConvTranspose2d``, ``SzLinear`` and ``SzConv2d`` are class
+statements whose constructors come from :data:`bionn.seed_defaults.SEED_LAYERS`, which
+``bionn.keras`` shares.
 
 Each takes the torch layer's own arguments, then the seed's window arguments in the seed's
 order (``halfbandwidth``, ``param_reduction``, ``form``, ``input2d_width`` ...), then ``device``
 and ``dtype``; ``seed`` (random forms) and ``scale_init`` are keyword-only additions. The seed's
 'kernel' form crashed; here it works. A non-zero ``halfbandwidth`` sets the band directly.
 Grids that do not divide the channels reproduce the seed's masks with a warning about dead
-channels.
+channels, and windows that keep no weight with a warning (the clean API refuses both).
 
 Example:
     >>> import torch, bionn
@@ -22,20 +23,19 @@ from __future__ import annotations
 
 import inspect
 from inspect import Parameter
-from typing import Any
+from typing import Any, TypeVar
 
 from bionn import recipes
 from bionn.layers._windowed import WindowedLayer, torch_seed
 from bionn.layers.conv import WindowedConv2d
 from bionn.layers.conv_transpose import WindowedConvTranspose2d
 from bionn.layers.linear import WindowedLinear
-from bionn.seed_defaults import SEED_DEFAULTS, SeedLayer, seed_class, seed_classes
+from bionn.seed_defaults import SEED_DEFAULTS, SeedLayer, seed_class, seed_row
 
 __all__ = ["SzConv2d", "SzLinear", "mConv2d", "mConvTranspose2d", "mLinear"]
 
-_WINDOWED = {"linear": WindowedLinear, "conv": WindowedConv2d,
-             "conv_transpose": WindowedConvTranspose2d}  # fmt: skip
 _FACTORY = ("device", "dtype")
+L = TypeVar("L", bound=WindowedLayer)
 
 
 def _signature(row: SeedLayer, base: type[WindowedLayer]) -> inspect.Signature:
@@ -49,11 +49,12 @@ def _signature(row: SeedLayer, base: type[WindowedLayer]) -> inspect.Signature:
     return inspect.Signature([*head, *window, *(p for p in plain if p.name in _FACTORY), *ours])
 
 
-def _seed_class(row: SeedLayer) -> type[WindowedLayer]:
-    base = _WINDOWED[row.kind]
-    signature = _signature(row, base)
+def _seed_layer(cls: type[L]) -> type[L]:
+    """Give the class statement ``cls`` the constructor of its row of the seed's table."""
+    row = seed_row("torch", cls.__name__)
+    signature = _signature(row, cls)
 
-    def __init__(self: WindowedLayer, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+    def __init__(self: L, *args: Any, **kwargs: Any) -> None:  # noqa: N807
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
@@ -65,13 +66,33 @@ def _seed_class(row: SeedLayer) -> type[WindowedLayer]:
             output2d_width=window["output2d_width"], window2d_width=window["window2d_width"],
             seed=arguments.pop("seed"), allowed=row.forms, layer=row.name, draw_seed=torch_seed,
         )  # fmt: skip
-        base.__init__(self, **arguments, recipe=recipe)  # type: ignore[misc]
+        super(cls, self).__init__(**arguments, recipe=recipe)
         if window["print_param_usage"]:
             print("param %usage:", 100.0 * self.usage)
 
-    return seed_class(row, base, __init__, signature, __name__)
+    return seed_class(cls, row, __init__, signature)
 
 
-mLinear, mConv2d, mConvTranspose2d, SzLinear, SzConv2d = seed_classes(  # noqa: N816 - seed's names
-    _seed_class, "mLinear", "mConv2d", "mConvTranspose2d", "SzLinear", "SzConv2d"
-)
+@_seed_layer
+class mLinear(WindowedLinear):  # noqa: N801 - the seed's name
+    """The original mouse-mimetic code's ``mLinear``: ``nn.Linear`` with a window of any form."""
+
+
+@_seed_layer
+class mConv2d(WindowedConv2d):  # noqa: N801 - the seed's name
+    """The original mouse-mimetic code's ``mConv2d``: ``nn.Conv2d`` with a window."""
+
+
+@_seed_layer
+class mConvTranspose2d(WindowedConvTranspose2d):  # noqa: N801 - the seed's name
+    """The original code's ``mConvTranspose2d``; ``input2d_width`` lays out the output channels."""
+
+
+@_seed_layer
+class SzLinear(WindowedLinear):
+    """The original schizophrenia-mimicking code's ``SzLinear``: a band or random ``nn.Linear``."""
+
+
+@_seed_layer
+class SzConv2d(WindowedConv2d):
+    """The original schizophrenia-mimicking code's ``SzConv2d``: a band or random ``nn.Conv2d``."""

@@ -13,9 +13,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+from torch.nn.common_types import _size_2_t
+from torch.types import Device
 
+from bionn import recipes
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
 from bionn.layers._windowed_ops import windowed_convolution
 from bionn.recipes import SCHIZO_CONV_FORMS
@@ -30,6 +36,27 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
     keyword-only ``recipe`` and ``scale_init`` of :class:`~bionn.layers.WindowedLayer`. The
     window's x axis is the input channels of a group, its y axis the output channels.
     """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t | str = 0,
+        dilation: _size_2_t = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        recipe: recipes.Recipe,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype,
+                         recipe=recipe, scale_init=scale_init)  # fmt: skip
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.in_channels // self.groups, self.out_channels
@@ -57,6 +84,31 @@ class MouseConv2d(MouseLayer, WindowedConv2d):
     channels of a group.
     """
 
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t | str = 0,
+        dilation: _size_2_t = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        radius: float | None = None,
+        in_grid: Sequence[int] | None = None,
+        out_grid: Sequence[int] | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype,
+                         usage=usage, radius=radius, in_grid=in_grid, out_grid=out_grid,
+                         scale_init=scale_init)  # fmt: skip
+
 
 class SchizoConv2d(SchizoLayer, WindowedConv2d):
     """Schizophrenia-mimicking ``nn.Conv2d`` keeping ``usage`` of the weights.
@@ -67,3 +119,26 @@ class SchizoConv2d(SchizoLayer, WindowedConv2d):
     """
 
     schizo_forms = SCHIZO_CONV_FORMS
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t | str = 0,
+        dilation: _size_2_t = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        form: str = "diagonal",
+        seed: int | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype,
+                         usage=usage, form=form, seed=seed, scale_init=scale_init)  # fmt: skip

@@ -14,9 +14,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+from torch.nn.common_types import _size_2_t
+from torch.types import Device
 
+from bionn import recipes
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
 from bionn.layers._windowed_ops import windowed_convolution
 from bionn.recipes import SCHIZO_CONV_FORMS
@@ -29,10 +35,32 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
 
     Takes ``nn.ConvTranspose2d``'s arguments plus the keyword-only ``recipe`` and
     ``scale_init`` of :class:`~bionn.layers.WindowedLayer`. The window's x axis is the output
-    channels of a group, its y axis the input channels (SPEC).
+    channels of a group, its y axis the input channels (docs/spec.md, section 1).
     """
 
     _grid_names = ("out_grid", "in_grid")
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t = 0,
+        output_padding: _size_2_t = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: _size_2_t = 1,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        recipe: recipes.Recipe,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype,
+                         recipe=recipe, scale_init=scale_init)  # fmt: skip
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.out_channels // self.groups, self.in_channels
@@ -61,6 +89,32 @@ class MouseConvTranspose2d(MouseLayer, WindowedConvTranspose2d):
     y axis), ``out_grid`` the ``out_channels // groups`` output channels (its x axis).
     """
 
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t = 0,
+        output_padding: _size_2_t = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: _size_2_t = 1,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        radius: float | None = None,
+        in_grid: Sequence[int] | None = None,
+        out_grid: Sequence[int] | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype,
+                         usage=usage, radius=radius, in_grid=in_grid, out_grid=out_grid,
+                         scale_init=scale_init)  # fmt: skip
+
 
 class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
     """Schizophrenia-mimicking ``nn.ConvTranspose2d`` keeping ``usage`` of the weights.
@@ -71,3 +125,27 @@ class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
     """
 
     schizo_forms = SCHIZO_CONV_FORMS
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_2_t,
+        stride: _size_2_t = 1,
+        padding: _size_2_t = 0,
+        output_padding: _size_2_t = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: _size_2_t = 1,
+        padding_mode: str = "zeros",
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        form: str = "diagonal",
+        seed: int | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype,
+                         usage=usage, form=form, seed=seed, scale_init=scale_init)  # fmt: skip

@@ -13,11 +13,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+from torch.types import Device
 
 from bionn import recipes
 from bionn.layers._windowed import MouseLayer, SchizoLayer, WindowedLayer
@@ -37,6 +39,20 @@ class WindowedLinear(WindowedLayer, nn.Linear):
 
     # Row blocks and the columns their window reaches; a function of the recipe, as the window.
     _blocks: LinearBlocks
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        recipe: recipes.Recipe,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_features, out_features, bias, device, dtype, recipe=recipe,
+                         scale_init=scale_init)  # fmt: skip
 
     def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
         for name in ("in_features", "out_features"):
@@ -66,6 +82,24 @@ class MouseLinear(MouseLayer, WindowedLinear):
     ``out_grid`` and ``scale_init`` of :class:`~bionn.layers.MouseLayer`.
     """
 
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        radius: float | None = None,
+        in_grid: Sequence[int] | None = None,
+        out_grid: Sequence[int] | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_features, out_features, bias, device, dtype, usage=usage,
+                         radius=radius, in_grid=in_grid, out_grid=out_grid,
+                         scale_init=scale_init)  # fmt: skip
+
 
 class SchizoLinear(SchizoLayer, WindowedLinear):
     """Schizophrenia-mimicking ``nn.Linear`` keeping ``usage`` of the weights.
@@ -74,3 +108,19 @@ class SchizoLinear(SchizoLayer, WindowedLinear):
     'gaussian' soft band or 'random'), ``seed`` and ``scale_init`` of
     :class:`~bionn.layers.SchizoLayer`.
     """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        usage: float | None = None,
+        form: str = "diagonal",
+        seed: int | None = None,
+        scale_init: bool = True,
+    ) -> None:
+        super().__init__(in_features, out_features, bias, device, dtype, usage=usage, form=form,
+                         seed=seed, scale_init=scale_init)  # fmt: skip
