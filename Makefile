@@ -27,6 +27,7 @@ KERAS_BACKENDS := torch tensorflow jax
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mkdocs build --strict -q
 	$(BIN)/python -m pytest -q -m "not keras and not slow"
 	for backend in $(KERAS_BACKENDS); do \
@@ -67,6 +68,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist site src/*.egg-info

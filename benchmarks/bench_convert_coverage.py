@@ -48,15 +48,42 @@ FAMILIES = {
 }
 # timm families: CNNs, ViT, Swin, ConvNeXt, MLP-Mixer and others (small variants)
 TIMM_MODELS = [
-    "resnet18", "resnext26ts", "efficientnet_b0", "mobilenetv3_large_100", "regnetx_002",
-    "densenet121", "dla34", "ghostnet_100", "rexnet_100", "repvgg_a0", "nf_resnet26",
-    "cspresnet50", "hrnet_w18_small", "convnext_atto", "vit_tiny_patch16_224",
-    "deit_tiny_patch16_224", "beit_base_patch16_224", "cait_xxs24_224", "levit_128",
-    "swin_tiny_patch4_window7_224", "swinv2_cr_tiny_ns_224", "mixer_s16_224", "resmlp_12_224",
-    "gmlp_ti16_224", "poolformer_s12", "mobilevit_xxs", "efficientformer_l1", "maxvit_tiny_tf_224",
-    "coatnet_nano_rw_224", "pvt_v2_b0", "twins_svt_small", "xcit_nano_12_p16_224",
-    "edgenext_xx_small", "fastvit_t8", "tiny_vit_5m_224",
-]  # fmt: skip
+    "resnet18",
+    "resnext26ts",
+    "efficientnet_b0",
+    "mobilenetv3_large_100",
+    "regnetx_002",
+    "densenet121",
+    "dla34",
+    "ghostnet_100",
+    "rexnet_100",
+    "repvgg_a0",
+    "nf_resnet26",
+    "cspresnet50",
+    "hrnet_w18_small",
+    "convnext_atto",
+    "vit_tiny_patch16_224",
+    "deit_tiny_patch16_224",
+    "beit_base_patch16_224",
+    "cait_xxs24_224",
+    "levit_128",
+    "swin_tiny_patch4_window7_224",
+    "swinv2_cr_tiny_ns_224",
+    "mixer_s16_224",
+    "resmlp_12_224",
+    "gmlp_ti16_224",
+    "poolformer_s12",
+    "mobilevit_xxs",
+    "efficientformer_l1",
+    "maxvit_tiny_tf_224",
+    "coatnet_nano_rw_224",
+    "pvt_v2_b0",
+    "twins_svt_small",
+    "xcit_nano_12_p16_224",
+    "edgenext_xx_small",
+    "fastvit_t8",
+    "tiny_vit_5m_224",
+]
 SMALL_IMAGE, SMALL_CLIP = (1, 3, 64, 64), (1, 3, 8, 64, 64)
 
 
@@ -109,8 +136,13 @@ def torchvision_case(name: str, family: str) -> Case:
     if family == "detection":
         return Case(name, family, build, [(3, 128, 128)], lambda model, x: model([x]))
     if family == "optical_flow":
-        return Case(name, family, build, [(1, 3, 128, 128)],
-                    lambda model, x: model(x, x.flip(-1), num_flow_updates=2))  # fmt: skip
+        return Case(
+            name,
+            family,
+            build,
+            [(1, 3, 128, 128)],
+            lambda model, x: model(x, x.flip(-1), num_flow_updates=2),
+        )
     if family == "video":
         return Case(name, family, build, [SMALL_CLIP, (1, 3, 16, 224, 224)])
     return Case(name, family, build, [SMALL_IMAGE, (1, 3, 224, 224), (1, 3, 299, 299)])
@@ -133,8 +165,11 @@ def timm_cases(patterns: list[str]) -> list[Case]:
         if patterns and not any(fnmatch.fnmatch(name, p) for p in patterns):
             continue
         default = (1, *timm.get_pretrained_cfg(name).input_size)
-        cases.append(Case(f"timm/{name}", "timm", lambda n=name: timm.create_model(n),
-                          [SMALL_IMAGE, default]))  # fmt: skip
+        cases.append(
+            Case(
+                f"timm/{name}", "timm", lambda n=name: timm.create_model(n), [SMALL_IMAGE, default]
+            )
+        )
     return cases
 
 
@@ -253,9 +288,7 @@ def round_trip_is_exact(
     bionn.load_compact(path, model)
     same_state = all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
     again = leaves(case.run(model, x))
-    same_output = all(
-        torch.equal(a, b) for a, b in zip(again, leaves(output), strict=True)
-    )  # fmt: skip
+    same_output = all(torch.equal(a, b) for a, b in zip(again, leaves(output), strict=True))
     return same_state and same_output
 
 
@@ -265,8 +298,10 @@ def normalised(reason: str) -> str:
     return re.sub(r"\b\d+ channels", "N channels", reason)
 
 
-HEADER = (f"{'model':44} {'conv':8} {'repl':>4} {'usage':>6} {'fwd=':>4} {'ratio':>6} "
-          f"{'exact':>5} {'skip':>4} {'s':>5}")  # fmt: skip
+HEADER = (
+    f"{'model':44} {'conv':8} {'repl':>4} {'usage':>6} {'fwd=':>4} {'ratio':>6} "
+    f"{'exact':>5} {'skip':>4} {'s':>5}"
+)
 
 
 def row(r: Result) -> str:
@@ -299,8 +334,10 @@ def print_totals(results: list[Result]) -> None:
         print(f"  {count:6d}  {reason}")
     for r in results:
         if r.replaced == 0 and not r.error:
-            print(f"  no layer converted in {r.model} ({r.converter}): "
-                  f"{sorted({normalised(n) for _, n in r.skipped})}")  # fmt: skip
+            print(
+                f"  no layer converted in {r.model} ({r.converter}): "
+                f"{sorted({normalised(n) for _, n in r.skipped})}"
+            )
     errors = [r for r in results if r.error]
     print(f"\nerrors: {len(errors)}")
     for r in errors:
@@ -312,9 +349,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="fnmatch patterns of model names")
     parser.add_argument("--no-timm", action="store_true", help="torchvision models only")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--meta", action="store_true",
-                        help="convert models built on the meta device only (no weights, "
-                             "forward or files): what is replaced and why not")  # fmt: skip
+    parser.add_argument(
+        "--meta",
+        action="store_true",
+        help="convert models built on the meta device only (no weights, "
+        "forward or files): what is replaced and why not",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     # timm's small models first, then torchvision's by size: a run cut short covers the most

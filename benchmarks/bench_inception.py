@@ -45,18 +45,37 @@ def main() -> None:
                 return net(images)
 
             with torch.inference_mode():
-                medians = interleaved_medians({"default": default_layout,
-                                               "channels_last": channels_last},
-                                              repeats=args.repeats, warmup=1)
+                medians = interleaved_medians(
+                    {"default": default_layout, "channels_last": channels_last},
+                    repeats=args.repeats,
+                    warmup=1,
+                )
                 difference = (default_layout() - channels_last()).abs().max().item()
             speed = {k: batch / v for k, v in medians.items()}
             ratio = speed["channels_last"] / speed["default"]
-            rows.append([threads, batch, f"{speed['default']:.2f}",
-                         f"{speed['channels_last']:.2f}", f"{ratio:.2f}", f"{difference:.1e}"])
-            figures.append({"threads": threads, "batch": batch, "images_per_s": speed,
-                            "channels_last_x": ratio, "max_feature_difference": difference})
-    print_table(["threads", "batch", "default img/s", "channels_last img/s", "x default",
-                 "max |diff|"], rows)
+            rows.append(
+                [
+                    threads,
+                    batch,
+                    f"{speed['default']:.2f}",
+                    f"{speed['channels_last']:.2f}",
+                    f"{ratio:.2f}",
+                    f"{difference:.1e}",
+                ]
+            )
+            figures.append(
+                {
+                    "threads": threads,
+                    "batch": batch,
+                    "images_per_s": speed,
+                    "channels_last_x": ratio,
+                    "max_feature_difference": difference,
+                }
+            )
+    print_table(
+        ["threads", "batch", "default img/s", "channels_last img/s", "x default", "max |diff|"],
+        rows,
+    )
     print(json.dumps(figures))
 
 

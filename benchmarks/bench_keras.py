@@ -30,20 +30,43 @@ def _cases() -> list[tuple[str, tuple[int, ...], Any, Any]]:
 
     same = {"padding": "same"}
     return [
-        ("Dense 1024->1024, b256", (256, 1024), keras.layers.Dense(1024),
-         mouse.MouseDense(1024, usage=0.35)),
-        ("Conv2D 64->64 3x3 @32x32, b16", (16, 32, 32, 64), keras.layers.Conv2D(64, 3, **same),
-         mouse.mConv2D(64, 3, form="2d", input2d_width=8, output2d_width=8, window2d_width=0.5,
-                       **same)),
+        (
+            "Dense 1024->1024, b256",
+            (256, 1024),
+            keras.layers.Dense(1024),
+            mouse.MouseDense(1024, usage=0.35),
+        ),
+        (
+            "Conv2D 64->64 3x3 @32x32, b16",
+            (16, 32, 32, 64),
+            keras.layers.Conv2D(64, 3, **same),
+            mouse.mConv2D(
+                64, 3, form="2d", input2d_width=8, output2d_width=8, window2d_width=0.5, **same
+            ),
+        ),
         # The seed's DCGAN layer: a large kernel (13 M weights) next to its 4x4 input.
-        ("Conv2D 1024->512 5x5/2 @4x4, b16", (16, 4, 4, 1024),
-         keras.layers.Conv2D(512, 5, strides=2, **same),
-         mouse.mConv2D(512, 5, strides=2, form="2d", input2d_width=32, output2d_width=32,
-                       window2d_width=0.5, **same)),
-        ("Conv2DTranspose 128->64 4x4/2 @16x16, b16", (16, 16, 16, 128),
-         keras.layers.Conv2DTranspose(64, 4, strides=2, **same),
-         mouse.SchizoConv2DTranspose(64, 4, strides=2, usage=0.5, **same)),
-    ]  # fmt: skip
+        (
+            "Conv2D 1024->512 5x5/2 @4x4, b16",
+            (16, 4, 4, 1024),
+            keras.layers.Conv2D(512, 5, strides=2, **same),
+            mouse.mConv2D(
+                512,
+                5,
+                strides=2,
+                form="2d",
+                input2d_width=32,
+                output2d_width=32,
+                window2d_width=0.5,
+                **same,
+            ),
+        ),
+        (
+            "Conv2DTranspose 128->64 4x4/2 @16x16, b16",
+            (16, 16, 16, 128),
+            keras.layers.Conv2DTranspose(64, 4, strides=2, **same),
+            mouse.SchizoConv2DTranspose(64, 4, strides=2, usage=0.5, **same),
+        ),
+    ]
 
 
 def _worker(repeats: int) -> None:
@@ -85,8 +108,16 @@ def main() -> None:
             if line.startswith("{"):
                 result = json.loads(line)
                 plain, masked = result["plain"], result["windowed"]
-                rows.append([backend, result["shape"], result["layer"], f"{plain * 1e3:.2f}",
-                             f"{masked * 1e3:.2f}", f"{masked / plain:.3f}"])  # fmt: skip
+                rows.append(
+                    [
+                        backend,
+                        result["shape"],
+                        result["layer"],
+                        f"{plain * 1e3:.2f}",
+                        f"{masked * 1e3:.2f}",
+                        f"{masked / plain:.3f}",
+                    ]
+                )
     print(f"train_on_batch step, median of {args.repeats} (ms); target ratio <= 1.05")
     print_table(["backend", "shape", "windowed layer", "plain ms", "windowed ms", "ratio"], rows)
 

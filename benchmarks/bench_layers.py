@@ -123,12 +123,21 @@ def main() -> None:
             medians = interleaved_medians(variants_for(task, layers, x), repeats=args.repeats)
             target = targets[name.split()[0]]
             base = medians["plain"]
-            rows.append((name, task, f"{1e3 * base:.1f}", f"{1e3 * medians['windowed']:.1f}",
-                         f"{medians['windowed'] / base:.3f}x",
-                         f"<= {target:.2f}x" if target else "-",
-                         f"{medians['control'] / base:.3f}x"))  # fmt: skip
-    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats} runs, "
-          f"usage {USAGE}; control = a second plain layer (noise floor)")  # fmt: skip
+            rows.append(
+                (
+                    name,
+                    task,
+                    f"{1e3 * base:.1f}",
+                    f"{1e3 * medians['windowed']:.1f}",
+                    f"{medians['windowed'] / base:.3f}x",
+                    f"<= {target:.2f}x" if target else "-",
+                    f"{medians['control'] / base:.3f}x",
+                )
+            )
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats} runs, "
+        f"usage {USAGE}; control = a second plain layer (noise floor)"
+    )
     print_table(("layer", "task", "plain ms", "windowed ms", "ratio", "target", "control"), rows)
     if args.candidates:
         print("\nApplying a bool window to a 4096x4096 weight (forward + backward of the sum):")

@@ -50,15 +50,22 @@ def measure(layer: nn.Module, x: torch.Tensor) -> dict[str, int]:
 def main() -> None:
     torch.manual_seed(0)
     cases = {
-        "conv 256->256 3x3": (nn.Conv2d(256, 256, 3, padding=1),
-                              bionn.MouseConv2d(256, 256, 3, padding=1, usage=0.35),
-                              torch.randn(2, 256, 8, 8)),
-        "linear 4096->4096": (nn.Linear(4096, 4096), bionn.MouseLinear(4096, 4096, usage=0.35),
-                              torch.randn(4, 4096)),
-        "linear 4096->4096 gaussian": (nn.Linear(4096, 4096),
-                                       bionn.SchizoLinear(4096, 4096, usage=0.35, form="gaussian"),
-                                       torch.randn(4, 4096)),
-    }  # fmt: skip
+        "conv 256->256 3x3": (
+            nn.Conv2d(256, 256, 3, padding=1),
+            bionn.MouseConv2d(256, 256, 3, padding=1, usage=0.35),
+            torch.randn(2, 256, 8, 8),
+        ),
+        "linear 4096->4096": (
+            nn.Linear(4096, 4096),
+            bionn.MouseLinear(4096, 4096, usage=0.35),
+            torch.randn(4, 4096),
+        ),
+        "linear 4096->4096 gaussian": (
+            nn.Linear(4096, 4096),
+            bionn.SchizoLinear(4096, 4096, usage=0.35, form="gaussian"),
+            torch.randn(4, 4096),
+        ),
+    }
     rows = []
     for name, (plain, windowed, x) in cases.items():
         base, ours = measure(plain, x), measure(windowed, x)
@@ -66,8 +73,16 @@ def main() -> None:
             ratio = f"{ours[item] / base[item]:.3f}x" if base[item] else "-"
             binary = "gaussian" not in name  # the real-valued window is a float buffer
             target = f"<= {TARGET:.2f}x" if item == "training state" and binary else ""
-            rows.append((name, item, f"{base[item] / 2**20:.2f}", f"{ours[item] / 2**20:.2f}",
-                         ratio, target))  # fmt: skip
+            rows.append(
+                (
+                    name,
+                    item,
+                    f"{base[item] / 2**20:.2f}",
+                    f"{ours[item] / 2**20:.2f}",
+                    ratio,
+                    target,
+                )
+            )
     print_table(("layer", "item", "plain MiB", "windowed MiB", "ratio", "target"), rows)
 
 

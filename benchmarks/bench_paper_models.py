@@ -51,10 +51,16 @@ def _trainer(job: dict[str, Any]) -> Any:
     mode, kind = job["mode"], job["kind"]
     unsplit = {"micro_batch": job["batch"]} if mode == "unsplit" else {}  # the batch at once
     config = make_config(
-        kind, variant=job["variant"], batch_size=job["batch"], channels=3,
-        image_size=job["size"], precision="bf16" if mode == "bf16" else "fp32",
-        compile=mode == "compile", **job["options"], **unsplit,
-    )  # fmt: skip
+        kind,
+        variant=job["variant"],
+        batch_size=job["batch"],
+        channels=3,
+        image_size=job["size"],
+        precision="bf16" if mode == "bf16" else "fp32",
+        compile=mode == "compile",
+        **job["options"],
+        **unsplit,
+    )
     images = torch.randint(0, 256, (job["batch"], 3, job["size"], job["size"]), dtype=torch.uint8)
     data = ImageData(images, torch.zeros(job["batch"], dtype=torch.long), 10, "random")
     model = build_model(config, channels=3, classes=10)
@@ -95,8 +101,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             ddim.sample(job["batch"], steps=job["sampling_steps"])
     else:
         trainer, images, device = _trainer(job)
-        batch = (images.to(device).float() / 255, torch.zeros(len(images), dtype=torch.long,
-                                                               device=device))  # fmt: skip
+        batch = (
+            images.to(device).float() / 255,
+            torch.zeros(len(images), dtype=torch.long, device=device),
+        )
 
         def step() -> None:
             trainer.train_step(*batch)
@@ -128,14 +136,29 @@ def _jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
             for mode in args.modes:
                 if mode == "unsplit" and kind != "ddim":  # only the DDIM trains in micro-batches
                     continue
-                jobs.append({**common, "kind": kind, "variant": variant, "mode": mode,
-                             "batch": batch, "options": options[kind] if args.quick else {}})
+                jobs.append(
+                    {
+                        **common,
+                        "kind": kind,
+                        "variant": variant,
+                        "mode": mode,
+                        "batch": batch,
+                        "options": options[kind] if args.quick else {},
+                    }
+                )
     if "ddim" in args.models and args.sampling:
         for variant in ("standard", "mouse"):
-            jobs.append({**common, "kind": "sampling", "variant": variant, "mode": "fp32",
-                         "batch": args.batch or (4 if args.quick else PUBLISHED_BATCH["ddim"]),
-                         "sampling_steps": 2 if args.quick else SAMPLING_STEPS,
-                         "options": options["ddim"] if args.quick else {}})
+            jobs.append(
+                {
+                    **common,
+                    "kind": "sampling",
+                    "variant": variant,
+                    "mode": "fp32",
+                    "batch": args.batch or (4 if args.quick else PUBLISHED_BATCH["ddim"]),
+                    "sampling_steps": 2 if args.quick else SAMPLING_STEPS,
+                    "options": options["ddim"] if args.quick else {},
+                }
+            )
     return jobs
 
 
@@ -170,29 +193,62 @@ def print_results(results: list[dict[str, Any]]) -> None:
         fp32 = index.get((r["kind"], r["variant"], "fp32"), {}) if r["mode"] != "original" else {}
         original = index.get((r["kind"], r["variant"], "original"), {})
         standard = index.get((r["kind"], "standard", r["mode"]), {})
-        rows.append([*key, r["batch"], f"{r['images_per_s']:.2f}", f"{r['peak_mb']:.0f}",
-                     _ratio(r, fp32, "images_per_s"), _ratio(r, original, "images_per_s"),
-                     _ratio(r, standard, "peak_mb"), ""])  # fmt: skip
-    print_table(["model", "variant", "mode", "batch", "images/s", "peak MB", "x fp32",
-                 "x original", "mem / standard", "note"], rows)  # fmt: skip
+        rows.append(
+            [
+                *key,
+                r["batch"],
+                f"{r['images_per_s']:.2f}",
+                f"{r['peak_mb']:.0f}",
+                _ratio(r, fp32, "images_per_s"),
+                _ratio(r, original, "images_per_s"),
+                _ratio(r, standard, "peak_mb"),
+                "",
+            ]
+        )
+    print_table(
+        [
+            "model",
+            "variant",
+            "mode",
+            "batch",
+            "images/s",
+            "peak MB",
+            "x fp32",
+            "x original",
+            "mem / standard",
+            "note",
+        ],
+        rows,
+    )
 
 
 def main() -> None:
     """Run every configuration in a child process and print the table (and JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--models", type=lambda s: s.split(","), default=["gan", "ddim"],
-                        help="comma list of gan, ddim")  # fmt: skip
-    parser.add_argument("--modes", type=lambda s: s.split(","), default=None,
-                        help=f"comma list of {', '.join(MODES)} (quick: fp32,bf16)")
+    parser.add_argument(
+        "--models",
+        type=lambda s: s.split(","),
+        default=["gan", "ddim"],
+        help="comma list of gan, ddim",
+    )
+    parser.add_argument(
+        "--modes",
+        type=lambda s: s.split(","),
+        default=None,
+        help=f"comma list of {', '.join(MODES)} (quick: fp32,bf16)",
+    )
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 10)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed first steps (2)")
     parser.add_argument("--batch", type=int, default=0, help="0: the published 32 / 64")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--sampling", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="tiny models at 32x32: a smoke run")
-    parser.add_argument("--original", metavar="DIR",
-                        help="also time the original Keras scripts in DIR (original_side.py)")
+    parser.add_argument(
+        "--original",
+        metavar="DIR",
+        help="also time the original Keras scripts in DIR (original_side.py)",
+    )
     parser.add_argument("--job", help=argparse.SUPPRESS)
     add_arguments(parser)
     args = parser.parse_args()
@@ -210,8 +266,11 @@ def main() -> None:
     for job in _jobs(args):
         results.append(_in_child(job, args.threads))
         r = results[-1]
-        print(f"  {r['kind']} {r['variant']} {r['mode']}: {r.get('error', '')}"
-              f"{r.get('images_per_s', float('nan')):.2f} images/s", flush=True)
+        print(
+            f"  {r['kind']} {r['variant']} {r['mode']}: {r.get('error', '')}"
+            f"{r.get('images_per_s', float('nan')):.2f} images/s",
+            flush=True,
+        )
     print_results(results)
     print(json.dumps(results))
 

@@ -26,8 +26,9 @@ from bionn.experiments.train.gan import GANTrainer
 
 def make_trainer(kind: str, variant: str, size: int, batch: int) -> tuple:
     options = {"gan": {"width": 32, "disc_width": 32}, "ddim": {"width": 32, "levels": 3}}[kind]
-    config = make_config(kind, variant=variant, image_size=size, batch_size=batch, channels=1,
-                         **options)
+    config = make_config(
+        kind, variant=variant, image_size=size, batch_size=batch, channels=1, **options
+    )
     torch.manual_seed(0)
     data = load_data("digits", size=size, channels=1)
     model = build_model(config, channels=1, classes=10)
@@ -41,8 +42,11 @@ def make_trainer(kind: str, variant: str, size: int, batch: int) -> tuple:
 
 def best_rates(size: int, steps: int, batch: int, rounds: int) -> dict[str, float]:
     """Best images/s of alternating rounds: robust to other load on a shared machine."""
-    setups = {f"{kind}_{variant}": make_trainer(kind, variant, size, batch)
-              for kind in ("gan", "ddim") for variant in ("standard", "mouse")}
+    setups = {
+        f"{kind}_{variant}": make_trainer(kind, variant, size, batch)
+        for kind in ("gan", "ddim")
+        for variant in ("standard", "mouse")
+    }
     best = dict.fromkeys(setups, 0.0)
     for _ in range(rounds):
         for name, (trainer, images, labels) in setups.items():

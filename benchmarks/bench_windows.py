@@ -55,18 +55,30 @@ def main() -> None:
             warmup=1,
         )
         n_x, n_y = shape[0], shape[1]
-        layer = bionn.MouseLinear(n_x, n_y, radius=shape[4], in_grid=(n_x // shape[2], shape[2]),
-                                  out_grid=(n_y // shape[3], shape[3]))  # fmt: skip
+        layer = bionn.MouseLinear(
+            n_x,
+            n_y,
+            radius=shape[4],
+            in_grid=(n_x // shape[2], shape[2]),
+            out_grid=(n_y // shape[3], shape[3]),
+        )
         assert np.array_equal(layer.window.numpy(), window_2d(*shape))
         fast = medians["vectorised"]
-        rows.append((label, f"{1e3 * fast:.2f}",
-                     f"{1e3 * medians['loop (slice per row)']:.1f}",
-                     f"{medians['loop (slice per row)'] / fast:.1f}x",
-                     f"{1e3 * medians['loop (per connection)']:.0f}",
-                     f"{medians['loop (per connection)'] / fast:.0f}x"))  # fmt: skip
+        rows.append(
+            (
+                label,
+                f"{1e3 * fast:.2f}",
+                f"{1e3 * medians['loop (slice per row)']:.1f}",
+                f"{medians['loop (slice per row)'] / fast:.1f}x",
+                f"{1e3 * medians['loop (per connection)']:.0f}",
+                f"{medians['loop (per connection)'] / fast:.0f}x",
+            )
+        )
     print(f"numpy {np.__version__}, median of {args.repeats} runs")
-    print_table(("window '2d'", "vectorised ms", "loop/row ms", "speed-up", "loop/conn ms",
-                 "speed-up"), rows)  # fmt: skip
+    print_table(
+        ("window '2d'", "vectorised ms", "loop/row ms", "speed-up", "loop/conn ms", "speed-up"),
+        rows,
+    )
     print()
     print_table(("issue 9 target", "ms", "target ms"), target_rows(args.repeats))
 
@@ -91,8 +103,9 @@ def target_rows(repeats: int) -> list[tuple[str, str, str]]:
         warmup=1,
     )
     targets = {"build": 10, "usage=0.35": 50}
-    rows = [(name, f"{1e3 * t:.1f}", f"<= {targets[name.split()[0]]}")
-            for name, t in medians.items()]  # fmt: skip
+    rows = [
+        (name, f"{1e3 * t:.1f}", f"<= {targets[name.split()[0]]}") for name, t in medians.items()
+    ]
     for name, build in {
         "refuse MouseConv2d(1e5, 1e5, 3)": lambda: bionn.MouseConv2d(10**5, 10**5, 3, usage=0.35),
         "refuse MouseLinear(1e6, 1e6)": lambda: bionn.MouseLinear(10**6, 10**6, usage=0.35),

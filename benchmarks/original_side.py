@@ -42,8 +42,10 @@ SCRIPTS = {"gan": "DCGAN_AFHQcat_240805b_git.py", "ddim": "DDIM_AFHQcat_240901d_
 LAYERS = "mouselayers_keras3_3.py"
 BATCH = {"gan": 32, "ddim": 64}
 FIT_CALL = {"gan": "\ngan.fit(", "ddim": "\nmodel.fit("}
-MOUSE_CONVT = re.compile(r"mouse\.mConv2DTranspose\((\d+), form='2d', input2d_width=\d+, "
-                         r"output2d_width=\d+, window2d_width=wnd, ")  # fmt: skip
+MOUSE_CONVT = re.compile(
+    r"mouse\.mConv2DTranspose\((\d+), form='2d', input2d_width=\d+, "
+    r"output2d_width=\d+, window2d_width=wnd, "
+)
 
 
 def rss_mb() -> float:
@@ -108,8 +110,12 @@ def _windows_to_float32(model: Any) -> int:
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Run one original script's training steps in this process; return images/s, peak MB."""
     kind, variant = job["kind"], job["variant"]
-    os.environ.update(KERAS_BACKEND="tensorflow", EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2",
-                      WND2D="1.4" if kind == "ddim" and variant == "standard" else "0.4")
+    os.environ.update(
+        KERAS_BACKEND="tensorflow",
+        EPOCHS="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        WND2D="1.4" if kind == "ddim" and variant == "standard" else "0.4",
+    )
     import keras
     import tensorflow as tf
 
@@ -138,12 +144,24 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
                 times.append(time.perf_counter() - self.start)
 
-        model.fit(data.repeat(), epochs=1, steps_per_epoch=job["warmup"] + job["steps"],
-                  callbacks=[StepTimer()], verbose=0)  # fmt: skip
+        model.fit(
+            data.repeat(),
+            epochs=1,
+            steps_per_epoch=job["warmup"] + job["steps"],
+            callbacks=[StepTimer()],
+            verbose=0,
+        )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - baseline
-    median = statistics.median(times[job["warmup"]:])
-    return {**job, "mode": "original", "batch": BATCH[kind], "images_per_s": BATCH[kind] / median,
-            "seconds": median, "peak_mb": peak, "tensorflow": tf.__version__}  # fmt: skip
+    median = statistics.median(times[job["warmup"] :])
+    return {
+        **job,
+        "mode": "original",
+        "batch": BATCH[kind],
+        "images_per_s": BATCH[kind] / median,
+        "seconds": median,
+        "peak_mb": peak,
+        "tensorflow": tf.__version__,
+    }
 
 
 def run_in_child(job: dict[str, Any]) -> dict[str, Any]:
@@ -158,16 +176,24 @@ def run_in_child(job: dict[str, Any]) -> dict[str, Any]:
 
 def original_job(kind: str, variant: str, args: argparse.Namespace) -> dict[str, Any]:
     """The job description of one original run."""
-    return {"kind": kind, "variant": variant, "scripts": str(Path(args.original).resolve()),
-            "steps": args.steps, "warmup": args.warmup, "images": args.images,
-            "float64": args.float64, "threads": args.threads}  # fmt: skip
+    return {
+        "kind": kind,
+        "variant": variant,
+        "scripts": str(Path(args.original).resolve()),
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "images": args.images,
+        "float64": args.float64,
+        "threads": args.threads,
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with ``bench_paper_models.py --original``."""
     parser.add_argument("--images", type=int, default=512, help="generated training images")
-    parser.add_argument("--float64", action="store_true",
-                        help="keep the original's float64 NumPy windows")  # fmt: skip
+    parser.add_argument(
+        "--float64", action="store_true", help="keep the original's float64 NumPy windows"
+    )
 
 
 def main() -> None:
@@ -191,10 +217,12 @@ def main() -> None:
         for variant in ("standard", "mouse"):
             result = run_in_child(original_job(kind, variant, args))
             results.append(result)
-            print(f"  original {kind} {variant}: "
-                  f"{result.get('images_per_s', float('nan')):.2f} images/s, "
-                  f"peak {result.get('peak_mb', float('nan')):.0f} MB {result.get('error', '')}",
-                  flush=True)  # fmt: skip
+            print(
+                f"  original {kind} {variant}: "
+                f"{result.get('images_per_s', float('nan')):.2f} images/s, "
+                f"peak {result.get('peak_mb', float('nan')):.0f} MB {result.get('error', '')}",
+                flush=True,
+            )
     print(json.dumps(results))
 
 

@@ -28,11 +28,22 @@ def throughput(kind: str, variant: str, args: argparse.Namespace, root: Path) ->
     if args.width:
         widths = {"width": args.width, **({"disc_width": args.width} if kind == "gan" else {})}
     config = make_config(
-        kind, variant=variant, image_size=args.size, channels=3, steps=args.steps,
-        device=args.device, precision=args.precision, compile=args.compile, progress=False,
-        log_every=args.log_every, sample_every=0, checkpoint_every=0, n_samples=8,
-        out=str(root / f"{kind}-{variant}"), **widths,
-    )  # fmt: skip
+        kind,
+        variant=variant,
+        image_size=args.size,
+        channels=3,
+        steps=args.steps,
+        device=args.device,
+        precision=args.precision,
+        compile=args.compile,
+        progress=False,
+        log_every=args.log_every,
+        sample_every=0,
+        checkpoint_every=0,
+        n_samples=8,
+        out=str(root / f"{kind}-{variant}"),
+        **widths,
+    )
     result = run_training(config)
     lines = (result.run_dir / "metrics.jsonl").read_text().splitlines()
     rates = [json.loads(line)["images_per_s"] for line in lines if "images_per_s" in line]
@@ -52,16 +63,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.device.startswith("cuda"):
         print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}")
-    print(f"{args.size}x{args.size} RGB, {args.precision}, compile={args.compile}, "
-          f"{args.steps} steps per run")
+    print(
+        f"{args.size}x{args.size} RGB, {args.precision}, compile={args.compile}, "
+        f"{args.steps} steps per run"
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("ddim", "gan"):
             rates = {v: throughput(kind, v, args, Path(tmp)) for v in ("standard", "mouse")}
             results[kind] = rates
-            print(f"{kind:4s}  standard {rates['standard']:9.1f} images/s   mouse "
-                  f"{rates['mouse']:9.1f} images/s   mouse/standard "
-                  f"{rates['mouse'] / rates['standard']:.2f}")
+            print(
+                f"{kind:4s}  standard {rates['standard']:9.1f} images/s   mouse "
+                f"{rates['mouse']:9.1f} images/s   mouse/standard "
+                f"{rates['mouse'] / rates['standard']:.2f}"
+            )
     print(json.dumps(results))
 
 

@@ -23,8 +23,10 @@ SHARED = Path(os.environ.get("BIONN_SHARED", REPO.parent / "shared"))
 def shared_dir() -> Path:
     """The project's shared folder; tests that need it skip when it is absent."""
     if not SHARED.is_dir():
-        pytest.skip(f"needs the project's shared folder (offline data sets): {SHARED} is missing "
-                    "(set BIONN_SHARED to its path)")  # fmt: skip
+        pytest.skip(
+            f"needs the project's shared folder (offline data sets): {SHARED} is missing "
+            "(set BIONN_SHARED to its path)"
+        )
     return SHARED
 
 

@@ -14,12 +14,23 @@ from bionn.removal import kept_fraction, removal_window
 
 def _mlp() -> nn.Sequential:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Flatten(), nn.Linear(12, 10), nn.ReLU(), nn.Linear(10, 10, bias=False),
-                         nn.ReLU(), nn.Linear(10, 3))  # fmt: skip
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(12, 10),
+        nn.ReLU(),
+        nn.Linear(10, 10, bias=False),
+        nn.ReLU(),
+        nn.Linear(10, 3),
+    )
 
 
-def _expected(trained: torch.Tensor, pattern: str, n_x: int, n_y: int, strength: int,
-              ) -> torch.Tensor:
+def _expected(
+    trained: torch.Tensor,
+    pattern: str,
+    n_x: int,
+    n_y: int,
+    strength: int,
+) -> torch.Tensor:
     window = removal_window(pattern, n_x, n_y, strength)
     kept = kept_fraction(window)
     mask = torch.from_numpy(window).to(trained.dtype)

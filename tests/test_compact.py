@@ -202,8 +202,9 @@ def test_tied_weights_of_converted_layers_round_trip_once(tmp_path: Path) -> Non
     from safetensors import safe_open
 
     def tied_model() -> nn.Sequential:
-        model = nn.Sequential(nn.Linear(8, 32), nn.Linear(32, 32), nn.Linear(32, 32),
-                              nn.Linear(32, 4))  # fmt: skip
+        model = nn.Sequential(
+            nn.Linear(8, 32), nn.Linear(32, 32), nn.Linear(32, 32), nn.Linear(32, 4)
+        )
         model[2].weight = model[1].weight
         bionn.mousify(model)
         return model
@@ -259,15 +260,21 @@ def resealed(edit):
     return run
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda t, m: m.update({"bionn.layers": "{not json"}), "metadata 'bionn.layers' is missing"),
-    (lambda t, m: m.pop("bionn.aliases"), "metadata 'bionn.aliases' is missing or not JSON"),
-    (lambda t, m: m.update({"bionn.layers": "[1, 2]"}), "'bionn.layers' is not a JSON object"),
-    (lambda t, m: m.update({"bionn.layers": '{"2.": 5}'}), "holds a malformed layer entry"),
-    (lambda t, m: m.update({"bionn.aliases": '{"x": "y"}'}), "maps 'x' to 'y', which the file"),
-    (lambda t, m: t.pop("2.weight_active"), "layer '2' holds no active weights but its window"),
-    (lambda t, m: t.update({"extra": torch.zeros(2)}), "does not fit this model.*Unexpected"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t, m: m.update({"bionn.layers": "{not json"}),
+            "metadata 'bionn.layers' is missing",
+        ),
+        (lambda t, m: m.pop("bionn.aliases"), "metadata 'bionn.aliases' is missing or not JSON"),
+        (lambda t, m: m.update({"bionn.layers": "[1, 2]"}), "'bionn.layers' is not a JSON object"),
+        (lambda t, m: m.update({"bionn.layers": '{"2.": 5}'}), "holds a malformed layer entry"),
+        (lambda t, m: m.update({"bionn.aliases": '{"x": "y"}'}), "maps 'x' to 'y', which the file"),
+        (lambda t, m: t.pop("2.weight_active"), "layer '2' holds no active weights but its window"),
+        (lambda t, m: t.update({"extra": torch.zeros(2)}), "does not fit this model.*Unexpected"),
+    ],
+)
 def test_malformed_file_is_a_clear_error(tmp_path: Path, edit, message: str) -> None:
     path = tmp_path / "m.safetensors"
     bionn.save_compact(mixed_model(), path)

@@ -31,9 +31,14 @@ def small_cnn() -> nn.Sequential:
 
 def tiny_vit() -> nn.Module:
     return torchvision.models.VisionTransformer(
-        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=64, mlp_dim=128,
+        image_size=32,
+        patch_size=8,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=64,
+        mlp_dim=128,
         num_classes=10,
-    )  # fmt: skip
+    )
 
 
 def test_mousify_replaces_with_identical_hyper_parameters() -> None:
@@ -185,8 +190,11 @@ def test_min_channels_and_skip_last() -> None:
 def test_schizofy_forms_and_seeds() -> None:
     model = small_cnn()
     result = bionn.schizofy(model, usage=0.5, form="random", conv_form="kernel", seed=7)
-    assert [c.after for c in result.replaced] == ["SchizoConv2d", "SchizoConvTranspose2d",
-                                                  "SchizoLinear"]  # fmt: skip
+    assert [c.after for c in result.replaced] == [
+        "SchizoConv2d",
+        "SchizoConvTranspose2d",
+        "SchizoLinear",
+    ]
     assert [model[i].window_spec.seed for i in (2, 4, 8)] == [7, 8, 9]
     assert [model[i].form for i in (2, 4, 8)] == ["kernel", "kernel", "random"]
     again = small_cnn()
@@ -236,18 +244,25 @@ def test_unsupported_include_type_is_a_clear_error() -> None:
 def test_options_keep_their_defaults_and_unknown_keywords_name_the_function() -> None:
     default, explicit = small_cnn(), small_cnn()
     bionn.mousify(default)
-    bionn.mousify(explicit, include=None, exclude=None, min_channels=16, skip_last=True,
-                  keep_weights=True)  # fmt: skip
+    bionn.mousify(
+        explicit, include=None, exclude=None, min_channels=16, skip_last=True, keep_weights=True
+    )
     assert str(default) == str(explicit) and type(default[-1]) is nn.Linear
     model = small_cnn()
-    with pytest.raises(TypeError, match=r"^mousify\(\) got an unexpected keyword argument "
-                       r"'skip_lsat'; it takes model, usage, include, exclude, min_channels, "
-                       r"skip_last, keep_weights$"):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=r"^mousify\(\) got an unexpected keyword argument "
+        r"'skip_lsat'; it takes model, usage, include, exclude, min_channels, "
+        r"skip_last, keep_weights$",
+    ):
         bionn.mousify(model, skip_lsat=False)
     with pytest.raises(TypeError, match=r"^mousify\(\) got an unexpected keyword argument 'seed'"):
         bionn.mousify(model, seed=1)
-    with pytest.raises(TypeError, match=r"^schizofy\(\) .* 'conv_forms'; it takes model, usage, "
-                       r"form, include, .*, keep_weights, conv_form, seed$"):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=r"^schizofy\(\) .* 'conv_forms'; it takes model, usage, "
+        r"form, include, .*, keep_weights, conv_form, seed$",
+    ):
         bionn.schizofy(model, conv_forms="kernel")
     with pytest.raises(TypeError, match="positional"):  # the options stay keyword-only
         bionn.mousify(model, 0.35, None)
@@ -267,14 +282,18 @@ def test_custom_policy() -> None:
     assert type(model[2]) is nn.Conv2d
 
 
-@pytest.mark.parametrize("make", [
-    lambda: bionn.MouseLinear(64, 32, usage=0.35),
-    lambda: bionn.SchizoLinear(64, 32, usage=0.4, form="gaussian"),
-    lambda: bionn.MouseConv2d(32, 64, 3, padding="same", padding_mode="reflect", usage=0.35),
-    lambda: bionn.SchizoConv2d(32, 64, 3, groups=2, usage=0.5, form="individual", seed=1),
-    lambda: bionn.MouseConvTranspose2d(32, 16, 4, stride=2, padding=1, output_padding=1,
-                                       usage=0.35),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: bionn.MouseLinear(64, 32, usage=0.35),
+        lambda: bionn.SchizoLinear(64, 32, usage=0.4, form="gaussian"),
+        lambda: bionn.MouseConv2d(32, 64, 3, padding="same", padding_mode="reflect", usage=0.35),
+        lambda: bionn.SchizoConv2d(32, 64, 3, groups=2, usage=0.5, form="individual", seed=1),
+        lambda: bionn.MouseConvTranspose2d(
+            32, 16, 4, stride=2, padding=1, output_padding=1, usage=0.35
+        ),
+    ],
+)
 def test_to_plain_and_freeze_give_the_same_output(make) -> None:
     layer = make()
     x = torch.randn(2, 64) if layer.plain_class() is nn.Linear else torch.randn(2, 32, 8, 8)
@@ -330,8 +349,9 @@ def test_plain_model_round_trip_through_to_plain() -> None:
 
 
 def tied_mlp() -> nn.Sequential:
-    model = nn.Sequential(nn.Linear(16, 32), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 32),
-                          nn.Linear(32, 4))  # fmt: skip
+    model = nn.Sequential(
+        nn.Linear(16, 32), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 32), nn.Linear(32, 4)
+    )
     model[3].weight = model[1].weight
     return model
 
@@ -376,8 +396,11 @@ def test_embedding_tied_head_left_plain_with_a_warning() -> None:
 
     model = LanguageModel()
     table = model.embed.weight.detach().clone()
-    with pytest.warns(UserWarning, match=r"left 'head' plain: weight tied to 'embed.weight' "
-                                         r"\(Embedding uses it without a window\)"):  # fmt: skip
+    with pytest.warns(
+        UserWarning,
+        match=r"left 'head' plain: weight tied to 'embed.weight' "
+        r"\(Embedding uses it without a window\)",
+    ):
         result = bionn.mousify(model, skip_last=False)
     assert [c.name for c in result.replaced] == ["mlp"]
     assert type(model.head) is nn.Linear and model.head.weight is model.embed.weight
@@ -387,8 +410,11 @@ def test_embedding_tied_head_left_plain_with_a_warning() -> None:
 
 def test_tie_to_a_layer_left_plain_keeps_both_plain() -> None:
     model = tied_mlp()
-    with pytest.warns(UserWarning, match=r"left '1' plain: weight tied to '3.weight' "
-                                         r"\(left plain: excluded\)"):  # fmt: skip
+    with pytest.warns(
+        UserWarning,
+        match=r"left '1' plain: weight tied to '3.weight' "
+        r"\(left plain: excluded\)",
+    ):
         result = bionn.mousify(model, exclude="3")
     assert [c.name for c in result.replaced] == ["0"]
     assert type(model[1]) is nn.Linear and model[1].weight is model[3].weight
@@ -470,10 +496,18 @@ def coverage_benchmark():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    "resnet18", "lraspp_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn",
-    "raft_small", "swin_t", "timm/convnext_atto", "timm/vit_tiny_patch16_224",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "resnet18",
+        "lraspp_mobilenet_v3_large",
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        "raft_small",
+        "swin_t",
+        "timm/convnext_atto",
+        "timm/vit_tiny_patch16_224",
+    ],
+)
 def test_coverage_subset_converts_forwards_and_round_trips(name: str, tmp_path) -> None:
     torch.set_num_threads(1)
     bench = coverage_benchmark()

@@ -17,8 +17,7 @@ LAYERS: dict[str, Callable[[], nn.Module]] = {
     "mouse-linear": lambda: bionn.MouseLinear(16, 12, radius=0.5),
     "schizo-linear-gaussian": lambda: bionn.SchizoLinear(16, 12, usage=0.4, form="gaussian"),
     "mouse-conv": lambda: bionn.MouseConv2d(8, 12, 3, padding=1, radius=0.5),
-    "schizo-convT": lambda: bionn.SchizoConvTranspose2d(8, 12, 3, usage=0.5, form="kernel",
-                                                        seed=1),  # fmt: skip
+    "schizo-convT": lambda: bionn.SchizoConvTranspose2d(8, 12, 3, usage=0.5, form="kernel", seed=1),
 }
 MODES = {
     "no_grad": torch.no_grad,
@@ -86,8 +85,9 @@ def test_load_state_dict_and_to_are_seen(name: str) -> None:
     x = sample(layer)
     with torch.no_grad():
         layer(x)
-        layer.load_state_dict({k: v + 1 if k == "weight" else v
-                               for k, v in layer.state_dict().items()})  # fmt: skip
+        layer.load_state_dict(
+            {k: v + 1 if k == "weight" else v for k, v in layer.state_dict().items()}
+        )
     check_fresh(layer, x, "no_grad")
     layer.double()
     check_fresh(layer, x.double(), "no_grad")

@@ -127,8 +127,9 @@ def test_seed_layers_reproduce_binary_golden(case: dict, golden: dict) -> None:
 def test_seed_layers_reproduce_gaussian_golden(
     cls: type, case: dict, golden: dict, dtype: torch.dtype, rtol: float
 ) -> None:
-    layer = cls(case["in_channels"], case["out_channels"], form="gaussian", dtype=dtype,
-                **case["params"])  # fmt: skip
+    layer = cls(
+        case["in_channels"], case["out_channels"], form="gaussian", dtype=dtype, **case["params"]
+    )
     assert layer.window.dtype == dtype  # the window follows the weight's dtype
     expected = golden[case["key"]]  # Keras (in, out); the torch weight is (out, in)
     np.testing.assert_allclose(layer.window.numpy().T, expected, rtol=rtol, atol=0)
@@ -210,7 +211,8 @@ def test_clean_schizo_api_reproduces_diagonal_golden(case: dict, golden: dict) -
 @pytest.mark.parametrize("case", GAUSSIAN, ids=ids)
 def test_clean_schizo_api_reproduces_gaussian_golden(case: dict, golden: dict) -> None:
     usage = 1 - case["params"]["param_reduction"]
-    layer = bionn.SchizoLinear(case["in_channels"], case["out_channels"], usage=usage,
-                               form="gaussian")  # fmt: skip
+    layer = bionn.SchizoLinear(
+        case["in_channels"], case["out_channels"], usage=usage, form="gaussian"
+    )
     np.testing.assert_allclose(layer.window.numpy().T, golden[case["key"]], rtol=1e-6, atol=0)
     assert layer.usage == pytest.approx(case["usage"], rel=1e-12)

@@ -30,13 +30,23 @@ def reference(layer: WindowedLayer, x: torch.Tensor, output_size=None) -> torch.
         out_pad = layer.output_padding
         if output_size is not None:  # the padding that makes the requested size
             default = [
-                (x.shape[2 + d] - 1) * layer.stride[d] - 2 * layer.padding[d]
-                + layer.dilation[d] * (layer.kernel_size[d] - 1) + 1
+                (x.shape[2 + d] - 1) * layer.stride[d]
+                - 2 * layer.padding[d]
+                + layer.dilation[d] * (layer.kernel_size[d] - 1)
+                + 1
                 for d in range(2)
-            ]  # fmt: skip
+            ]
             out_pad = tuple(s - d for s, d in zip(output_size, default, strict=True))
-        return F.conv_transpose2d(x, weight, layer.bias, layer.stride, layer.padding, out_pad,
-                                  layer.groups, layer.dilation)  # fmt: skip
+        return F.conv_transpose2d(
+            x,
+            weight,
+            layer.bias,
+            layer.stride,
+            layer.padding,
+            out_pad,
+            layer.groups,
+            layer.dilation,
+        )
     padding = layer.padding
     if layer.padding_mode != "zeros":
         ph, pw = layer.padding
@@ -48,41 +58,95 @@ def reference(layer: WindowedLayer, x: torch.Tensor, output_size=None) -> torch.
 # name -> (factory, input shape)
 CASES: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...]]] = {
     "mouse-linear": (lambda **kw: bionn.MouseLinear(24, 20, radius=0.5, **kw), (5, 24)),
-    "mouse-linear-nobias": (lambda **kw: bionn.MouseLinear(24, 20, False, usage=0.4, **kw),
-                            (3, 7, 24)),  # fmt: skip
+    "mouse-linear-nobias": (
+        lambda **kw: bionn.MouseLinear(24, 20, False, usage=0.4, **kw),
+        (3, 7, 24),
+    ),
     "schizo-linear-gaussian": (
-        lambda **kw: bionn.SchizoLinear(24, 20, usage=0.4, form="gaussian", **kw), (5, 24)),
+        lambda **kw: bionn.SchizoLinear(24, 20, usage=0.4, form="gaussian", **kw),
+        (5, 24),
+    ),
     "schizo-linear-random": (
-        lambda **kw: bionn.SchizoLinear(24, 20, usage=0.4, form="random", seed=3, **kw), (5, 24)),
-    "mlinear-2d": (lambda **kw: bionn.mLinear(
-        16, 12, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.5, **kw), (4, 16)),
-    "mouse-conv": (lambda **kw: bionn.MouseConv2d(8, 12, 3, padding=1, radius=0.5, **kw),
-                   (2, 8, 7, 7)),  # fmt: skip
-    "mouse-conv-groups-dilation": (lambda **kw: bionn.MouseConv2d(
-        8, 12, 3, stride=2, dilation=2, groups=2, radius=0.6, **kw), (2, 8, 11, 9)),
-    "mouse-conv-reflect": (lambda **kw: bionn.MouseConv2d(
-        8, 8, 3, padding=2, padding_mode="reflect", usage=0.5, **kw), (2, 8, 6, 6)),
-    "mouse-conv-circular-nobias": (lambda **kw: bionn.MouseConv2d(
-        8, 8, (3, 5), padding=(1, 2), padding_mode="circular", bias=False, radius=0.5, **kw),
-        (2, 8, 6, 6)),  # fmt: skip
-    "mouse-conv-same": (lambda **kw: bionn.MouseConv2d(
-        8, 8, 4, padding="same", dilation=2, radius=0.5, **kw), (1, 8, 9, 9)),
-    "schizo-conv-kernel": (lambda **kw: bionn.SchizoConv2d(
-        8, 12, 3, usage=0.5, form="kernel", seed=1, **kw), (2, 8, 5, 5)),
-    "schizo-conv-individual": (lambda **kw: bionn.SzConv2d(
-        8, 12, 3, form="individual", param_reduction=0.6, seed=2, **kw), (2, 8, 5, 5)),
-    "mconv-diagonal": (lambda **kw: bionn.mConv2d(8, 12, 3, form="diagonal", **kw),
-                       (2, 8, 5, 5)),  # fmt: skip
-    "mouse-convT": (lambda **kw: bionn.MouseConvTranspose2d(
-        8, 12, 3, stride=2, padding=1, radius=0.5, **kw), (2, 8, 5, 5)),
-    "mouse-convT-groups": (lambda **kw: bionn.MouseConvTranspose2d(
-        8, 12, 4, stride=2, padding=1, output_padding=1, groups=4, dilation=1, bias=False,
-        usage=0.6, **kw), (2, 8, 5, 5)),  # fmt: skip
-    "schizo-convT-diagonal": (lambda **kw: bionn.SchizoConvTranspose2d(
-        12, 8, 3, stride=2, padding=1, usage=0.5, **kw), (2, 12, 4, 4)),
-    "mconvT-2d": (lambda **kw: bionn.mConvTranspose2d(
-        16, 8, 5, stride=2, padding=2, output_padding=1, form="2d", input2d_width=4,
-        output2d_width=4, window2d_width=0.4, **kw), (2, 16, 4, 4)),  # fmt: skip
+        lambda **kw: bionn.SchizoLinear(24, 20, usage=0.4, form="random", seed=3, **kw),
+        (5, 24),
+    ),
+    "mlinear-2d": (
+        lambda **kw: bionn.mLinear(
+            16, 12, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.5, **kw
+        ),
+        (4, 16),
+    ),
+    "mouse-conv": (
+        lambda **kw: bionn.MouseConv2d(8, 12, 3, padding=1, radius=0.5, **kw),
+        (2, 8, 7, 7),
+    ),
+    "mouse-conv-groups-dilation": (
+        lambda **kw: bionn.MouseConv2d(8, 12, 3, stride=2, dilation=2, groups=2, radius=0.6, **kw),
+        (2, 8, 11, 9),
+    ),
+    "mouse-conv-reflect": (
+        lambda **kw: bionn.MouseConv2d(8, 8, 3, padding=2, padding_mode="reflect", usage=0.5, **kw),
+        (2, 8, 6, 6),
+    ),
+    "mouse-conv-circular-nobias": (
+        lambda **kw: bionn.MouseConv2d(
+            8, 8, (3, 5), padding=(1, 2), padding_mode="circular", bias=False, radius=0.5, **kw
+        ),
+        (2, 8, 6, 6),
+    ),
+    "mouse-conv-same": (
+        lambda **kw: bionn.MouseConv2d(8, 8, 4, padding="same", dilation=2, radius=0.5, **kw),
+        (1, 8, 9, 9),
+    ),
+    "schizo-conv-kernel": (
+        lambda **kw: bionn.SchizoConv2d(8, 12, 3, usage=0.5, form="kernel", seed=1, **kw),
+        (2, 8, 5, 5),
+    ),
+    "schizo-conv-individual": (
+        lambda **kw: bionn.SzConv2d(8, 12, 3, form="individual", param_reduction=0.6, seed=2, **kw),
+        (2, 8, 5, 5),
+    ),
+    "mconv-diagonal": (lambda **kw: bionn.mConv2d(8, 12, 3, form="diagonal", **kw), (2, 8, 5, 5)),
+    "mouse-convT": (
+        lambda **kw: bionn.MouseConvTranspose2d(8, 12, 3, stride=2, padding=1, radius=0.5, **kw),
+        (2, 8, 5, 5),
+    ),
+    "mouse-convT-groups": (
+        lambda **kw: bionn.MouseConvTranspose2d(
+            8,
+            12,
+            4,
+            stride=2,
+            padding=1,
+            output_padding=1,
+            groups=4,
+            dilation=1,
+            bias=False,
+            usage=0.6,
+            **kw,
+        ),
+        (2, 8, 5, 5),
+    ),
+    "schizo-convT-diagonal": (
+        lambda **kw: bionn.SchizoConvTranspose2d(12, 8, 3, stride=2, padding=1, usage=0.5, **kw),
+        (2, 12, 4, 4),
+    ),
+    "mconvT-2d": (
+        lambda **kw: bionn.mConvTranspose2d(
+            16,
+            8,
+            5,
+            stride=2,
+            padding=2,
+            output_padding=1,
+            form="2d",
+            input2d_width=4,
+            output2d_width=4,
+            window2d_width=0.4,
+            **kw,
+        ),
+        (2, 16, 4, 4),
+    ),
 }
 NAMES = list(CASES)
 CONV_NAMES = [n for n in NAMES if "conv" in n]
@@ -100,9 +164,14 @@ def plain_twin(layer: nn.Module) -> nn.Module:
     if isinstance(layer, nn.Linear):
         return nn.Linear(layer.in_features, layer.out_features, layer.bias is not None)
     cls = nn.ConvTranspose2d if isinstance(layer, nn.ConvTranspose2d) else nn.Conv2d
-    kwargs = dict(stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
-                  groups=layer.groups, bias=layer.bias is not None,
-                  padding_mode=layer.padding_mode)  # fmt: skip
+    kwargs = dict(
+        stride=layer.stride,
+        padding=layer.padding,
+        dilation=layer.dilation,
+        groups=layer.groups,
+        bias=layer.bias is not None,
+        padding_mode=layer.padding_mode,
+    )
     if cls is nn.ConvTranspose2d:
         kwargs["output_padding"] = layer.output_padding
     return cls(layer.in_channels, layer.out_channels, layer.kernel_size, **kwargs)
@@ -126,8 +195,9 @@ def test_forward_equals_functional_with_masked_weight(name: str) -> None:
 def test_forward_equals_plain_layer_with_masked_weight(name: str) -> None:
     layer, x = make(name)
     plain = plain_twin(layer)
-    plain.load_state_dict({**layer.state_dict(), "weight": layer.masked_weight().detach()},
-                          strict=False)  # fmt: skip
+    plain.load_state_dict(
+        {**layer.state_dict(), "weight": layer.masked_weight().detach()}, strict=False
+    )
     torch.testing.assert_close(layer(x), plain(x))
 
 
@@ -164,8 +234,10 @@ def test_channels_last(name: str) -> None:
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("name", ["mouse-linear", "schizo-linear-gaussian", "mouse-conv",
-                                  "mouse-convT", "schizo-conv-kernel"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    ["mouse-linear", "schizo-linear-gaussian", "mouse-conv", "mouse-convT", "schizo-conv-kernel"],
+)
 def test_half_precision(name: str, dtype: torch.dtype) -> None:
     layer, x = make(name)
     expected = layer(x)
@@ -179,8 +251,16 @@ def test_half_precision(name: str, dtype: torch.dtype) -> None:
     torch.testing.assert_close(out, reference(layer, x.to(dtype)))
 
 
-@pytest.mark.parametrize("name", ["mouse-linear", "schizo-linear-gaussian", "mouse-conv",
-                                  "mouse-convT", "schizo-conv-individual"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mouse-linear",
+        "schizo-linear-gaussian",
+        "mouse-conv",
+        "mouse-convT",
+        "schizo-conv-individual",
+    ],
+)
 def test_factory_kwargs(name: str) -> None:
     layer, x = make(name, device="cpu", dtype=torch.float64)
     assert layer.weight.dtype == torch.float64 and layer.weight.device.type == "cpu"
@@ -244,8 +324,12 @@ def test_seed_counting_methods(capsys: pytest.CaptureFixture[str]) -> None:
     assert gaussian.get_num_zeros() == round(n_x * n_y * (1 - gaussian.usage))
     given = bionn.mLinear(n_x, n_y, halfbandwidth=5.0, form="diagonal")
     assert given.get_halfbandwidth() == 5.0
-    assert bionn.mLinear(n_x, n_y, form="2d", input2d_width=8, output2d_width=8,
-                         window2d_width=0.5).get_halfbandwidth() == 0.0  # fmt: skip
+    assert (
+        bionn.mLinear(
+            n_x, n_y, form="2d", input2d_width=8, output2d_width=8, window2d_width=0.5
+        ).get_halfbandwidth()
+        == 0.0
+    )
 
 
 # -- initial scaling ----------------------------------------------------------------------------
@@ -349,9 +433,14 @@ def test_plain_state_dict_loads(name: str) -> None:
     torch.testing.assert_close(layer(x), reference(layer, x), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("factory", [lambda: bionn.MouseConv2d(8, 8, 3, radius=0.5),
-                                     lambda: bionn.SchizoConvTranspose2d(8, 8, 3, usage=0.5)],
-                         ids=["2d", "diagonal"])  # fmt: skip
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda: bionn.MouseConv2d(8, 8, 3, radius=0.5),
+        lambda: bionn.SchizoConvTranspose2d(8, 8, 3, usage=0.5),
+    ],
+    ids=["2d", "diagonal"],
+)
 def test_state_dict_with_a_full_size_window_loads(factory: Callable) -> None:
     # checkpoints saved before windows were stored per channel pair hold the weight's shape
     layer = factory()
@@ -372,15 +461,21 @@ def test_state_dict_with_a_full_size_window_loads(factory: Callable) -> None:
 @pytest.mark.parametrize(
     ("saved", "loading"),
     [
-        (lambda: bionn.MouseLinear(32, 32, radius=0.4),
-         lambda: bionn.MouseLinear(32, 32, radius=0.6)),
-        (lambda: bionn.SchizoConv2d(8, 8, 3, usage=0.5, form="kernel", seed=1),
-         lambda: bionn.SchizoConv2d(8, 8, 3, usage=0.5, form="kernel", seed=2)),
-        (lambda: bionn.SchizoLinear(32, 16, usage=0.3, form="gaussian"),
-         lambda: bionn.SchizoLinear(32, 16, usage=0.6, form="gaussian")),
+        (
+            lambda: bionn.MouseLinear(32, 32, radius=0.4),
+            lambda: bionn.MouseLinear(32, 32, radius=0.6),
+        ),
+        (
+            lambda: bionn.SchizoConv2d(8, 8, 3, usage=0.5, form="kernel", seed=1),
+            lambda: bionn.SchizoConv2d(8, 8, 3, usage=0.5, form="kernel", seed=2),
+        ),
+        (
+            lambda: bionn.SchizoLinear(32, 16, usage=0.3, form="gaussian"),
+            lambda: bionn.SchizoLinear(32, 16, usage=0.6, form="gaussian"),
+        ),
     ],
     ids=["radius", "seed", "gaussian"],
-)  # fmt: skip
+)
 def test_mismatching_window_in_state_dict_raises(saved: Callable, loading: Callable) -> None:
     state = saved().state_dict()
     layer = loading()
@@ -422,10 +517,13 @@ def test_torch_compile_equals_eager() -> None:
 
 @pytest.mark.parametrize(
     "wrap",
-    [nn.utils.spectral_norm, nn.utils.parametrizations.spectral_norm,
-     nn.utils.parametrizations.weight_norm],
+    [
+        nn.utils.spectral_norm,
+        nn.utils.parametrizations.spectral_norm,
+        nn.utils.parametrizations.weight_norm,
+    ],
     ids=["spectral_norm", "parametrizations.spectral_norm", "parametrizations.weight_norm"],
-)  # fmt: skip
+)
 def test_weight_reparametrisations(wrap: Callable) -> None:
     layer = wrap(bionn.MouseConv2d(8, 8, 3, padding=1, radius=0.5))
     x = torch.randn(2, 8, 6, 6)
@@ -447,6 +545,7 @@ def test_import_bionn_stays_light() -> None:
         " 'bionn.metrics', 'tensorflow', 'jax') if m in sys.modules]\n"
         "print(heavy)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

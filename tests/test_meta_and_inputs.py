@@ -17,23 +17,26 @@ import bionn
 # every layer class and window form, random forms with a recorded seed
 FACTORIES: dict[str, Callable[..., nn.Module]] = {
     "mouse-linear-usage": lambda **kw: bionn.MouseLinear(16, 16, usage=0.35, **kw),
-    "schizo-linear-gaussian": lambda **kw: bionn.SchizoLinear(16, 12, usage=0.4, form="gaussian",
-                                                              **kw),  # fmt: skip
-    "schizo-linear-random": lambda **kw: bionn.SchizoLinear(16, 12, usage=0.4, form="random",
-                                                            **kw),  # fmt: skip
-    "mlinear-2d": lambda **kw: bionn.mLinear(16, 12, form="2d", input2d_width=4,
-                                             output2d_width=4, window2d_width=0.5, **kw),
+    "schizo-linear-gaussian": lambda **kw: bionn.SchizoLinear(
+        16, 12, usage=0.4, form="gaussian", **kw
+    ),
+    "schizo-linear-random": lambda **kw: bionn.SchizoLinear(16, 12, usage=0.4, form="random", **kw),
+    "mlinear-2d": lambda **kw: bionn.mLinear(
+        16, 12, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.5, **kw
+    ),
     "szlinear-diagonal": lambda **kw: bionn.SzLinear(16, 12, **kw),
     "mouse-conv": lambda **kw: bionn.MouseConv2d(8, 12, 3, usage=0.5, **kw),
-    "schizo-conv-individual": lambda **kw: bionn.SchizoConv2d(8, 12, 3, usage=0.5,
-                                                              form="individual", **kw),
+    "schizo-conv-individual": lambda **kw: bionn.SchizoConv2d(
+        8, 12, 3, usage=0.5, form="individual", **kw
+    ),
     "szconv-kernel": lambda **kw: bionn.SzConv2d(8, 12, 3, form="kernel", **kw),
     "mconv-random": lambda **kw: bionn.mConv2d(8, 12, 3, form="random", **kw),
     "mouse-convT": lambda **kw: bionn.MouseConvTranspose2d(8, 12, 4, radius=0.5, **kw),
-    "schizo-convT-kernel": lambda **kw: bionn.SchizoConvTranspose2d(8, 12, 3, usage=0.5,
-                                                                    form="kernel", **kw),
+    "schizo-convT-kernel": lambda **kw: bionn.SchizoConvTranspose2d(
+        8, 12, 3, usage=0.5, form="kernel", **kw
+    ),
     "mconvT-individual": lambda **kw: bionn.mConvTranspose2d(8, 12, 3, form="individual", **kw),
-}  # fmt: skip
+}
 
 
 def direct_and_meta(name: str, how: str) -> tuple[nn.Module, nn.Module]:
@@ -107,10 +110,12 @@ def test_to_empty_builds_the_window_whatever_init_follows(name: str) -> None:
 def test_a_whole_model_to_empty_builds_every_window() -> None:
     def model() -> nn.Sequential:
         return nn.Sequential(
-            bionn.MouseConv2d(8, 16, 3, padding=1, usage=0.35), nn.ReLU(),
-            bionn.SchizoConv2d(16, 16, 3, usage=0.5, form="individual", seed=4), nn.Flatten(),
+            bionn.MouseConv2d(8, 16, 3, padding=1, usage=0.35),
+            nn.ReLU(),
+            bionn.SchizoConv2d(16, 16, 3, usage=0.5, form="individual", seed=4),
+            nn.Flatten(),
             bionn.SchizoLinear(16 * 9, 10, usage=0.3, form="gaussian"),
-        )  # fmt: skip
+        )
 
     direct = model()
     with torch.device("meta"):
@@ -147,8 +152,11 @@ def test_meta_layer_loads_a_state_dict_with_assign() -> None:
 @pytest.mark.parametrize(
     "integer", [np.int64(16), np.int32(16), torch.tensor(16)], ids=["np.int64", "np.int32", "0-d"]
 )
-@pytest.mark.parametrize("real", [np.float32(0.35), np.float64(0.35), torch.tensor(0.35)],
-                         ids=["np.float32", "np.float64", "0-d"])  # fmt: skip
+@pytest.mark.parametrize(
+    "real",
+    [np.float32(0.35), np.float64(0.35), torch.tensor(0.35)],
+    ids=["np.float32", "np.float64", "0-d"],
+)
 def test_numpy_and_tensor_scalars_are_accepted(integer: object, real: object) -> None:
     expected = bionn.MouseLinear(16, 16, usage=0.35, in_grid=(4, 4))
     layer = bionn.MouseLinear(integer, integer, usage=real, in_grid=(integer // 4, 4))
@@ -163,21 +171,37 @@ def test_numpy_and_tensor_scalars_are_accepted(integer: object, real: object) ->
     ("build", "match"),
     [
         (lambda: bionn.MouseLinear(np.bool_(True), 8, radius=0.5), "in_features must be an int"),
-        (lambda: bionn.MouseLinear(torch.tensor(16.0), 8, radius=0.5),
-         "in_features must be an int, got Tensor"),
+        (
+            lambda: bionn.MouseLinear(torch.tensor(16.0), 8, radius=0.5),
+            "in_features must be an int, got Tensor",
+        ),
         (lambda: bionn.MouseLinear(16, 8, usage=True), "usage must be a number, got True"),
         (lambda: bionn.MouseLinear(16, 8, usage=torch.tensor(True)), "usage must be a number"),
-        (lambda: bionn.MouseLinear(16, 16, in_grid=(np.float64(4), 4), radius=0.5),
-         "in_grid rows must be an int"),
-        (lambda: bionn.MouseLinear(16, 16, in_grid=16, radius=0.5),
-         r"in_grid must be \(rows, cols\), a pair of ints, got 16"),
+        (
+            lambda: bionn.MouseLinear(16, 16, in_grid=(np.float64(4), 4), radius=0.5),
+            "in_grid rows must be an int",
+        ),
+        (
+            lambda: bionn.MouseLinear(16, 16, in_grid=16, radius=0.5),
+            r"in_grid must be \(rows, cols\), a pair of ints, got 16",
+        ),
         (lambda: bionn.MouseConv2d(16, 16, 3.0, radius=0.5), "kernel_size must be an int"),
-        (lambda: bionn.mLinear(16, 16, param_reduction=np.bool_(False)),
-         "param_reduction must be a number"),
+        (
+            lambda: bionn.mLinear(16, 16, param_reduction=np.bool_(False)),
+            "param_reduction must be a number",
+        ),
     ],
-    ids=["np-bool-channels", "float-tensor-channels", "bool-usage", "bool-tensor-usage",
-         "float-grid", "int-grid", "float-kernel", "np-bool-reduction"],
-)  # fmt: skip
+    ids=[
+        "np-bool-channels",
+        "float-tensor-channels",
+        "bool-usage",
+        "bool-tensor-usage",
+        "float-grid",
+        "int-grid",
+        "float-kernel",
+        "np-bool-reduction",
+    ],
+)
 def test_bool_and_non_integral_scalars_are_refused(build: Callable, match: str) -> None:
     with pytest.raises(TypeError, match=match):
         build()
@@ -223,6 +247,7 @@ def test_recipes_and_keras_import_without_torch() -> None:
         "w = bionn.recipes.build_window(bionn.recipes.mouse(usage=0.35), 64, 64)\n"
         "print(w.values.shape, 'torch' in sys.modules, 'keras' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "(64, 64) False False"

@@ -22,8 +22,9 @@ def _loop_oracle(pattern: str, nx: int, ny: int, strength: int) -> np.ndarray:
                 w[ix, iy] = 1 if abs(iy - ix) < strength else 0
             elif pattern == "gaussian":
                 sigma = 2 * strength
-                w[ix, iy] = (1.0 if strength >= max(nx, ny)
-                             else math.exp(-((ix - iy) ** 2) / (2 * sigma ** 2)))  # fmt: skip
+                w[ix, iy] = (
+                    1.0 if strength >= max(nx, ny) else math.exp(-((ix - iy) ** 2) / (2 * sigma**2))
+                )
             elif pattern == "centered":
                 outside = abs(iy - ny / 2) > strength / 2 or abs(ix - nx / 2) > strength / 2
                 w[ix, iy] = 0 if outside else 1
@@ -67,16 +68,23 @@ def test_pattern_matches_its_definition(pattern: str, nx: int, ny: int) -> None:
         assert got.shape == (ny, nx)
         assert got.dtype == (np.float64 if pattern == "gaussian" else np.bool_)
         expected = _loop_oracle(pattern, nx, ny, strength)
-        np.testing.assert_array_equal(got.T.astype(np.float64), expected,
-                                      err_msg=f"{pattern} {nx}x{ny} id={strength}")  # fmt: skip
+        np.testing.assert_array_equal(
+            got.T.astype(np.float64), expected, err_msg=f"{pattern} {nx}x{ny} id={strength}"
+        )
 
 
 def test_published_size_matches_the_loops_for_a_few_strengths() -> None:
-    for pattern, strength in (("diagonal", 37), ("centered", 257), ("striping", 102),
-                              ("gaussian", 7), ("band", 42)):  # fmt: skip
+    for pattern, strength in (
+        ("diagonal", 37),
+        ("centered", 257),
+        ("striping", 102),
+        ("gaussian", 7),
+        ("band", 42),
+    ):
         got = removal_window(pattern, 512, 512, strength)
-        np.testing.assert_array_equal(got.T.astype(np.float64),
-                                      _loop_oracle(pattern, 512, 512, strength))  # fmt: skip
+        np.testing.assert_array_equal(
+            got.T.astype(np.float64), _loop_oracle(pattern, 512, 512, strength)
+        )
 
 
 def test_striping_fraction_is_the_published_formula() -> None:
@@ -94,8 +102,9 @@ def test_random_removes_exactly_the_count_and_is_reproducible(protocol: str) -> 
         again = removal_window("random", 20, 20, strength, seed=5, random_protocol=protocol)
         np.testing.assert_array_equal(window, again)
     other = removal_window("random", 20, 20, 10, seed=6, random_protocol=protocol)
-    assert not np.array_equal(other, removal_window("random", 20, 20, 10, seed=5,
-                                                    random_protocol=protocol))  # fmt: skip
+    assert not np.array_equal(
+        other, removal_window("random", 20, 20, 10, seed=5, random_protocol=protocol)
+    )
 
 
 def test_default_strengths_are_the_published_list() -> None:

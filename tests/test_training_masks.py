@@ -24,19 +24,25 @@ OPTIMIZERS: dict[str, Callable[[list[nn.Parameter]], torch.optim.Optimizer]] = {
 
 LAYERS: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...]]] = {
     "linear": (lambda **kw: bionn.MouseLinear(24, 16, usage=0.4, **kw), (8, 24)),
-    "conv2d": (lambda **kw: bionn.MouseConv2d(8, 12, 3, padding=1, radius=0.5, **kw),
-               (4, 8, 6, 6)),  # fmt: skip
-    "conv-transpose": (lambda **kw: bionn.MouseConvTranspose2d(
-        8, 6, 4, stride=2, padding=1, radius=0.5, **kw), (4, 8, 5, 5)),  # fmt: skip
-    "linear-random": (lambda **kw: bionn.SchizoLinear(24, 16, usage=0.3, form="random", seed=9,
-                                                      **kw), (8, 24)),  # fmt: skip
-    "conv-kernel": (lambda **kw: bionn.SchizoConv2d(8, 12, 3, usage=0.5, form="kernel", seed=3,
-                                                    **kw), (4, 8, 6, 6)),  # fmt: skip
+    "conv2d": (lambda **kw: bionn.MouseConv2d(8, 12, 3, padding=1, radius=0.5, **kw), (4, 8, 6, 6)),
+    "conv-transpose": (
+        lambda **kw: bionn.MouseConvTranspose2d(8, 6, 4, stride=2, padding=1, radius=0.5, **kw),
+        (4, 8, 5, 5),
+    ),
+    "linear-random": (
+        lambda **kw: bionn.SchizoLinear(24, 16, usage=0.3, form="random", seed=9, **kw),
+        (8, 24),
+    ),
+    "conv-kernel": (
+        lambda **kw: bionn.SchizoConv2d(8, 12, 3, usage=0.5, form="kernel", seed=3, **kw),
+        (4, 8, 6, 6),
+    ),
 }
 
 
-def train(layer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-          steps: int = 50) -> None:  # fmt: skip
+def train(
+    layer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, steps: int = 50
+) -> None:
     """Regress the layer onto a random target; check the masked gradient after every step."""
     target = torch.randn_like(layer(x))
     masked = ~layer.expanded_window()
@@ -50,8 +56,7 @@ def train(layer: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
 @pytest.mark.parametrize("optimizer_name", list(OPTIMIZERS))
 @pytest.mark.parametrize("layer_name", list(LAYERS))
 @pytest.mark.parametrize("scale_init", [True, False])
-def test_masked_weights_stay_zero(layer_name: str, optimizer_name: str,
-                                  scale_init: bool) -> None:  # fmt: skip
+def test_masked_weights_stay_zero(layer_name: str, optimizer_name: str, scale_init: bool) -> None:
     factory, shape = LAYERS[layer_name]
     layer = factory(scale_init=scale_init)
     x = torch.randn(shape)

@@ -67,8 +67,9 @@ def test_totals(model: nn.Module) -> None:
             assert getattr(total, field) == sum(getattr(r, field) for r in rows)
         assert total.usage == total.active / total.weights
     assert report.rows[-2:] == [report.windowed_total, report.total]
-    assert report.total.weights == sum(m.weight.numel() for m in model.modules()
-                                       if isinstance(m, (nn.Linear, nn.Conv2d)))  # fmt: skip
+    assert report.total.weights == sum(
+        m.weight.numel() for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))
+    )
 
 
 def test_without_plain_layers(model: nn.Module) -> None:
@@ -93,13 +94,28 @@ def test_report_after_training_counts_masked_weights_as_zero() -> None:
 def test_str_table(model: nn.Module) -> None:
     report = bionn.usage_report(model)
     lines = str(report).splitlines()
-    assert lines[0].split() == ["layer", "class", "form", "weights", "active", "%usage", "+",
-                                "-", "0"]  # fmt: skip
+    assert lines[0].split() == [
+        "layer",
+        "class",
+        "form",
+        "weights",
+        "active",
+        "%usage",
+        "+",
+        "-",
+        "0",
+    ]
     assert set(lines[1]) <= {"-", " "}
     assert len(lines) == 2 + len(report.rows)
     first = report.layers[0]
-    assert lines[2].split()[:6] == [first.name, "MouseLinear", "2d", f"{first.weights:,}",
-                                    f"{first.active:,}", f"{100 * first.usage:.2f}"]  # fmt: skip
+    assert lines[2].split()[:6] == [
+        first.name,
+        "MouseLinear",
+        "2d",
+        f"{first.weights:,}",
+        f"{first.active:,}",
+        f"{100 * first.usage:.2f}",
+    ]
     assert lines[-1].startswith("all layers")
 
 
@@ -108,8 +124,17 @@ def test_to_dicts_is_json_ready(model: nn.Module) -> None:
     dicts = report.to_dicts()
     assert json.loads(json.dumps(dicts)) == dicts
     assert [d["name"] for d in dicts] == [r.name for r in report.rows]
-    assert set(dicts[0]) == {"name", "layer", "form", "weights", "active", "usage", "positive",
-                             "negative", "zero"}  # fmt: skip
+    assert set(dicts[0]) == {
+        "name",
+        "layer",
+        "form",
+        "weights",
+        "active",
+        "usage",
+        "positive",
+        "negative",
+        "zero",
+    }
 
 
 def test_empty_model() -> None:

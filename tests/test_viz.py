@@ -27,12 +27,16 @@ def test_import_bionn_imports_no_optional_package() -> None:
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("layer", [
-    bionn.MouseConv2d(64, 64, 3, usage=0.35),
-    bionn.MouseLinear(784, 256, usage=0.35),
-    bionn.mConvTranspose2d(64, 32, 5, form="2d", input2d_width=8, output2d_width=8,
-                           window2d_width=0.4),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer",
+    [
+        bionn.MouseConv2d(64, 64, 3, usage=0.35),
+        bionn.MouseLinear(784, 256, usage=0.35),
+        bionn.mConvTranspose2d(
+            64, 32, 5, form="2d", input2d_width=8, output2d_width=8, window2d_width=0.4
+        ),
+    ],
+)
 def test_2d_window_has_matrix_and_cone(tmp_path: Path, layer) -> None:
     path = tmp_path / "w.png"
     figure = bionn.plot_window(layer, path)
@@ -47,11 +51,14 @@ def test_2d_window_has_matrix_and_cone(tmp_path: Path, layer) -> None:
     assert f"output node {node}" in legend_texts(figure)
 
 
-@pytest.mark.parametrize("layer", [
-    bionn.SchizoLinear(64, 64, usage=0.5, form="diagonal"),
-    bionn.SchizoLinear(64, 64, usage=0.5, form="gaussian"),
-    bionn.SchizoConv2d(32, 32, 3, usage=0.5, form="individual", seed=0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer",
+    [
+        bionn.SchizoLinear(64, 64, usage=0.5, form="diagonal"),
+        bionn.SchizoLinear(64, 64, usage=0.5, form="gaussian"),
+        bionn.SchizoConv2d(32, 32, 3, usage=0.5, form="individual", seed=0),
+    ],
+)
 def test_other_forms_draw_the_matrix(tmp_path: Path, layer) -> None:
     figure = bionn.plot_window(layer, tmp_path / "w.png")
     assert (tmp_path / "w.png").read_bytes().startswith(PNG)
@@ -71,9 +78,12 @@ def test_plot_window_errors() -> None:
 
 def test_plot_usage(tmp_path: Path) -> None:
     model = nn.Sequential(
-        nn.Conv2d(3, 16, 3), bionn.MouseConv2d(16, 32, 3, usage=0.35), nn.Flatten(),
-        bionn.SchizoLinear(32, 32, usage=0.5), nn.Linear(32, 10),
-    )  # fmt: skip
+        nn.Conv2d(3, 16, 3),
+        bionn.MouseConv2d(16, 32, 3, usage=0.35),
+        nn.Flatten(),
+        bionn.SchizoLinear(32, 32, usage=0.5),
+        nn.Linear(32, 10),
+    )
     figure = bionn.plot_usage(model, tmp_path / "u.png")
     assert (tmp_path / "u.png").read_bytes().startswith(PNG)
     bars = figure.axes[0].patches
@@ -86,45 +96,114 @@ def test_plot_usage(tmp_path: Path) -> None:
 
 def test_cli_mask_clean_and_seed_style(tmp_path: Path, capsys) -> None:
     out = tmp_path / "mask.png"
-    args = ["mask", "--layer", "conv", "--in-channels", "256", "--out-channels", "256",
-            "--usage", "0.35"]
+    args = [
+        "mask",
+        "--layer",
+        "conv",
+        "--in-channels",
+        "256",
+        "--out-channels",
+        "256",
+        "--usage",
+        "0.35",
+    ]
     assert main([*args, "--out-file", str(out)]) == 0
     assert out.read_bytes().startswith(PNG)
     assert "MouseConv2d form='2d', usage=0.34" in capsys.readouterr().out
-    seed = ["mask", "--layer", "convt", "--in-channels", "64", "--out-channels", "32",
-            "--input2d-width", "8", "--output2d-width", "8", "--window2d-width", "0.4",
-            "--out-file", str(out)]  # fmt: skip
+    seed = [
+        "mask",
+        "--layer",
+        "convt",
+        "--in-channels",
+        "64",
+        "--out-channels",
+        "32",
+        "--input2d-width",
+        "8",
+        "--output2d-width",
+        "8",
+        "--window2d-width",
+        "0.4",
+        "--out-file",
+        str(out),
+    ]
     assert main(seed) == 0
     assert "mConvTranspose2d form='2d'" in capsys.readouterr().out
-    schizo = ["mask", "--layer", "linear", "--in-channels", "64", "--out-channels", "64",
-              "--form", "random", "--usage", "0.3", "--seed", "4",
-              "--out-file", str(out)]  # fmt: skip
+    schizo = [
+        "mask",
+        "--layer",
+        "linear",
+        "--in-channels",
+        "64",
+        "--out-channels",
+        "64",
+        "--form",
+        "random",
+        "--usage",
+        "0.3",
+        "--seed",
+        "4",
+        "--out-file",
+        str(out),
+    ]
     assert main(schizo) == 0
     assert "SchizoLinear form='random', usage=0.3" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ([], "give --usage or --radius"),
-    (["--usage", "0.3", "--param-reduction", "0.5"], "not both"),
-    (["--usage", "1.5"], "usage must be in"),
-    (["--radius", "-1"], "radius must be a number > 0"),
-    (["--form", "kernel", "--layer", "convt", "--usage", "0.5"], "transposed convs take"),
-    (["--form", "diagonal", "--usage", "0.5", "--radius", "0.3"],
-     "--radius is the '2d' form's; --form diagonal takes --usage"),
-    (["--form", "random", "--layer", "linear", "--usage", "0.5", "--node", "3"],
-     "--node picks a node of the '2d' cone picture; --form random"),
-    (["--usage", "0.35", "--node", "16"], "node must be an output node in [0, 16), got 16"),
-    (["--in-channels", "0", "--usage", "0.35"], "in_channels must be >= 1, got 0"),
-    (["--kernel", "0", "--usage", "0.35"], "kernel_size must be >= 1, got 0"),
-    (["--input2d-width", "32"], "x_width (input2d_width) must be <= 16 channels"),
-    (["--in-channels", "200000", "--out-channels", "200000", "--usage", "0.35"],
-     "MouseConv2d: a '2d' window of 200000 x 200000 x 3 x 3 = 360,000,000,000 entries needs"),
-    (["--layer", "linear", "--in-channels", "2", "--out-channels", "2", "--form", "random",
-      "--usage", "0.05", "--seed", "0"], "SchizoLinear: the 2 x 2 'random' window keeps no weight"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "give --usage or --radius"),
+        (["--usage", "0.3", "--param-reduction", "0.5"], "not both"),
+        (["--usage", "1.5"], "usage must be in"),
+        (["--radius", "-1"], "radius must be a number > 0"),
+        (["--form", "kernel", "--layer", "convt", "--usage", "0.5"], "transposed convs take"),
+        (
+            ["--form", "diagonal", "--usage", "0.5", "--radius", "0.3"],
+            "--radius is the '2d' form's; --form diagonal takes --usage",
+        ),
+        (
+            ["--form", "random", "--layer", "linear", "--usage", "0.5", "--node", "3"],
+            "--node picks a node of the '2d' cone picture; --form random",
+        ),
+        (["--usage", "0.35", "--node", "16"], "node must be an output node in [0, 16), got 16"),
+        (["--in-channels", "0", "--usage", "0.35"], "in_channels must be >= 1, got 0"),
+        (["--kernel", "0", "--usage", "0.35"], "kernel_size must be >= 1, got 0"),
+        (["--input2d-width", "32"], "x_width (input2d_width) must be <= 16 channels"),
+        (
+            ["--in-channels", "200000", "--out-channels", "200000", "--usage", "0.35"],
+            "MouseConv2d: a '2d' window of 200000 x 200000 x 3 x 3 = 360,000,000,000 entries needs",
+        ),
+        (
+            [
+                "--layer",
+                "linear",
+                "--in-channels",
+                "2",
+                "--out-channels",
+                "2",
+                "--form",
+                "random",
+                "--usage",
+                "0.05",
+                "--seed",
+                "0",
+            ],
+            "SchizoLinear: the 2 x 2 'random' window keeps no weight",
+        ),
+    ],
+)
 def test_cli_mask_bad_arguments(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
-    args = ["mask", "--in-channels", "16", "--out-channels", "16", "--out-file",
-            str(tmp_path / "m.png"), *extra]
+    args = [
+        "mask",
+        "--in-channels",
+        "16",
+        "--out-channels",
+        "16",
+        "--out-file",
+        str(tmp_path / "m.png"),
+        *extra,
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("bionn mask: error: ") and err.count("\n") == 1, "one line, no traceback"
@@ -132,12 +211,23 @@ def test_cli_mask_bad_arguments(tmp_path: Path, capsys, extra: list[str], messag
     assert not (tmp_path / "m.png").exists()
 
 
-@pytest.mark.parametrize(("out_file", "reason"), [
-    ("missing/m.png", "No such file or directory"), (".", "Is a directory")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("out_file", "reason"),
+    [("missing/m.png", "No such file or directory"), (".", "Is a directory")],
+)
 def test_cli_mask_unwritable_out_file(tmp_path: Path, capsys, out_file: str, reason: str) -> None:
     target = tmp_path / out_file
-    args = ["mask", "--in-channels", "16", "--out-channels", "16", "--usage", "0.35",
-            "--out-file", str(target)]  # fmt: skip
+    args = [
+        "mask",
+        "--in-channels",
+        "16",
+        "--out-channels",
+        "16",
+        "--usage",
+        "0.35",
+        "--out-file",
+        str(target),
+    ]
     assert main(args) == 2
     expected = f"bionn mask: error: cannot write --out-file {target}: {reason}\n"
     assert capsys.readouterr().err == expected
@@ -145,8 +235,23 @@ def test_cli_mask_unwritable_out_file(tmp_path: Path, capsys, out_file: str, rea
 
 def test_cli_mask_warnings_are_one_line(tmp_path: Path, capsys) -> None:
     out = tmp_path / "m.png"
-    args = ["mask", "--layer", "linear", "--in-channels", "2", "--out-channels", "2", "--form",
-            "random", "--param-reduction", "1", "--seed", "0", "--out-file", str(out)]  # fmt: skip
+    args = [
+        "mask",
+        "--layer",
+        "linear",
+        "--in-channels",
+        "2",
+        "--out-channels",
+        "2",
+        "--form",
+        "random",
+        "--param-reduction",
+        "1",
+        "--seed",
+        "0",
+        "--out-file",
+        str(out),
+    ]
     assert main(args) == 0 and out.read_bytes().startswith(PNG)
     captured = capsys.readouterr()
     assert captured.err == (

@@ -18,26 +18,43 @@ Builder = Callable[[], nn.Module]
 
 LAYERS: dict[str, tuple[Builder, tuple[int, ...]]] = {
     "linear": (lambda: bionn.MouseLinear(48, 40, radius=0.5), (5, 48)),
-    "linear-3d-input": (lambda: bionn.SchizoLinear(48, 40, usage=0.3, form="random", seed=2),
-                        (2, 3, 48)),  # fmt: skip
+    "linear-3d-input": (
+        lambda: bionn.SchizoLinear(48, 40, usage=0.3, form="random", seed=2),
+        (2, 3, 48),
+    ),
     "linear-no-bias": (lambda: bionn.MouseLinear(48, 40, radius=0.5, bias=False), (5, 48)),
     "linear-band": (lambda: bionn.SchizoLinear(48, 40, usage=0.3), (5, 48)),
     "linear-gaussian": (lambda: bionn.SchizoLinear(48, 40, usage=0.4, form="gaussian"), (5, 48)),
-    "conv-groups-stride": (lambda: bionn.MouseConv2d(16, 32, 3, stride=2, padding=1, groups=2,
-                                                     radius=0.5), (2, 16, 9, 9)),  # fmt: skip
-    "conv-dilation-no-bias": (lambda: bionn.SchizoConv2d(16, 16, 3, dilation=2, bias=False,
-                                                         usage=0.4, form="individual", seed=1),
-                              (2, 16, 9, 9)),  # fmt: skip
-    "conv-reflect": (lambda: bionn.MouseConv2d(16, 16, 3, padding=1, padding_mode="reflect",
-                                               radius=0.5), (2, 16, 7, 7)),  # fmt: skip
-    "conv-same-even-kernel": (lambda: bionn.MouseConv2d(16, 16, 4, padding="same", radius=0.5),
-                              (2, 16, 7, 7)),  # fmt: skip
-    "convT": (lambda: bionn.MouseConvTranspose2d(16, 32, 5, stride=2, padding=2,
-                                                 output_padding=1, radius=0.5),
-              (2, 16, 4, 4)),  # fmt: skip
-    "convT-groups": (lambda: bionn.SchizoConvTranspose2d(16, 32, 3, stride=2, groups=2,
-                                                         usage=0.5, form="kernel", seed=3),
-                     (2, 16, 4, 4)),  # fmt: skip
+    "conv-groups-stride": (
+        lambda: bionn.MouseConv2d(16, 32, 3, stride=2, padding=1, groups=2, radius=0.5),
+        (2, 16, 9, 9),
+    ),
+    "conv-dilation-no-bias": (
+        lambda: bionn.SchizoConv2d(
+            16, 16, 3, dilation=2, bias=False, usage=0.4, form="individual", seed=1
+        ),
+        (2, 16, 9, 9),
+    ),
+    "conv-reflect": (
+        lambda: bionn.MouseConv2d(16, 16, 3, padding=1, padding_mode="reflect", radius=0.5),
+        (2, 16, 7, 7),
+    ),
+    "conv-same-even-kernel": (
+        lambda: bionn.MouseConv2d(16, 16, 4, padding="same", radius=0.5),
+        (2, 16, 7, 7),
+    ),
+    "convT": (
+        lambda: bionn.MouseConvTranspose2d(
+            16, 32, 5, stride=2, padding=2, output_padding=1, radius=0.5
+        ),
+        (2, 16, 4, 4),
+    ),
+    "convT-groups": (
+        lambda: bionn.SchizoConvTranspose2d(
+            16, 32, 3, stride=2, groups=2, usage=0.5, form="kernel", seed=3
+        ),
+        (2, 16, 4, 4),
+    ),
 }
 
 
@@ -119,8 +136,9 @@ def test_autocast_computes_in_bfloat16_and_returns_float32_gradients(name: str) 
     assert out.dtype == expected.dtype == torch.bfloat16
     torch.testing.assert_close(out, expected)
     grad = torch.randn_like(out)
-    for parameter_grad, parameter in zip(grads_of(layer, x, grad)[1:],
-                                         [layer.weight, layer.bias], strict=True):  # fmt: skip
+    for parameter_grad, parameter in zip(
+        grads_of(layer, x, grad)[1:], [layer.weight, layer.bias], strict=True
+    ):
         assert parameter_grad.dtype == parameter.dtype == torch.float32
 
 
@@ -128,10 +146,16 @@ def test_autocast_computes_in_bfloat16_and_returns_float32_gradients(name: str) 
 SMALL: dict[str, tuple[Builder, tuple[int, ...]]] = {
     "linear": (lambda: bionn.MouseLinear(12, 10, radius=0.5), (3, 12)),
     "linear-gaussian": (lambda: bionn.SchizoLinear(12, 10, usage=0.4, form="gaussian"), (3, 12)),
-    "conv-groups-stride": (lambda: bionn.MouseConv2d(8, 8, 3, stride=2, padding=1, groups=2,
-                                                     radius=0.6), (1, 8, 3, 3)),  # fmt: skip
-    "convT": (lambda: bionn.MouseConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1,
-                                                 radius=0.6), (1, 8, 3, 3)),  # fmt: skip
+    "conv-groups-stride": (
+        lambda: bionn.MouseConv2d(8, 8, 3, stride=2, padding=1, groups=2, radius=0.6),
+        (1, 8, 3, 3),
+    ),
+    "convT": (
+        lambda: bionn.MouseConvTranspose2d(
+            8, 8, 3, stride=2, padding=1, output_padding=1, radius=0.6
+        ),
+        (1, 8, 3, 3),
+    ),
 }
 
 
@@ -179,12 +203,15 @@ def test_a_large_linear_runs_in_blocks_of_bounded_size() -> None:
     assert all((r.stop - r.start) * 1024 <= _windowed_ops.BLOCK_ELEMENTS for r, _ in layer._blocks)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: bionn.MouseLinear(4096, 4096, usage=0.35),
-    lambda: bionn.SchizoLinear(4096, 2048, usage=0.5),
-    lambda: bionn.SchizoLinear(300, 200, usage=0.5, form="random", seed=0),
-    lambda: bionn.SchizoLinear(300, 200, usage=0.2, form="gaussian"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: bionn.MouseLinear(4096, 4096, usage=0.35),
+        lambda: bionn.SchizoLinear(4096, 2048, usage=0.5),
+        lambda: bionn.SchizoLinear(300, 200, usage=0.5, form="random", seed=0),
+        lambda: bionn.SchizoLinear(300, 200, usage=0.2, form="gaussian"),
+    ],
+)
 def test_blocks_reach_every_connection_and_skip_the_rest(build: Builder) -> None:
     layer = build()
     window = layer.window.numpy() != 0
@@ -198,8 +225,10 @@ def test_blocks_reach_every_connection_and_skip_the_rest(build: Builder) -> None
 
 def test_mouse_and_band_blocks_multiply_a_fraction_of_the_inputs() -> None:
     # the saving the structured windows give: about 2/3 of a 4096 mouse layer, 1/2 of a band
-    for layer, most in ((bionn.MouseLinear(4096, 4096, usage=0.35), 0.7),
-                        (bionn.SchizoLinear(4096, 4096, usage=0.5), 0.6)):  # fmt: skip
+    for layer, most in (
+        (bionn.MouseLinear(4096, 4096, usage=0.35), 0.7),
+        (bionn.SchizoLinear(4096, 4096, usage=0.5), 0.6),
+    ):
         reached = sum((r.stop - r.start) * (c.stop - c.start) for r, c in layer._blocks)
         assert reached / layer.weight.numel() < most
 
@@ -218,7 +247,6 @@ def test_a_block_its_window_never_reaches_gives_the_bias_and_no_gradient() -> No
     torch.testing.assert_close(x.grad, (weight * window).sum(0).expand(4, 5))
 
 
-
 def test_every_entry_of_the_weight_gradient_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
     # backward allocates the weight gradient uninitialised and writes each block's columns,
     # zeroing the rest; poison that memory with NaN so an entry left unwritten fails every time,
@@ -232,6 +260,7 @@ def test_every_entry_of_the_weight_gradient_is_written(monkeypatch: pytest.Monke
     layer(torch.randn(5, 48)).sum().backward()
     assert layer.weight.grad is not None and bool(layer.weight.grad.isfinite().all())
     assert not layer.weight.grad[~layer.expanded_window()].any()
+
 
 @pytest.mark.parametrize("shape", [(5, 48), (2, 3, 48)])
 def test_an_in_place_op_may_follow_the_linear(shape: tuple[int, ...]) -> None:

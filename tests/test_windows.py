@@ -81,8 +81,9 @@ def test_window_gaussian_equals_spec_loop(n_x: int, n_y: int, p: float) -> None:
 
 @FAST
 @given(grid=grids(), r1=radii, r2=radii)
-def test_2d_usage_is_non_decreasing_and_masks_nested(grid: tuple[int, ...], r1: float,
-                                                     r2: float) -> None:  # fmt: skip
+def test_2d_usage_is_non_decreasing_and_masks_nested(
+    grid: tuple[int, ...], r1: float, r2: float
+) -> None:
     small, large = sorted((r1, r2))
     w_small, w_large = window_2d(*grid, small), window_2d(*grid, large)
     assert usage_2d(*grid, small) <= usage_2d(*grid, large)
@@ -144,8 +145,7 @@ def step_edges(grid: tuple[int, ...], usage: float) -> tuple[float, float]:
 
 @settings(max_examples=40, deadline=None)
 @given(n_x=st.integers(128, 400), n_y=st.integers(128, 400), target=st.floats(0.05, 1.0))
-def test_radius_for_usage_is_close_and_the_nearest_step(n_x: int, n_y: int,
-                                                        target: float) -> None:  # fmt: skip
+def test_radius_for_usage_is_close_and_the_nearest_step(n_x: int, n_y: int, target: float) -> None:
     grid = (n_x, n_y, grid_for(n_x)[1], grid_for(n_y)[1])
     radius, achieved = radius_for_usage(*grid, target)
     assert achieved == usage_2d(*grid, radius)
@@ -167,8 +167,9 @@ def test_radius_for_usage_is_stable_inside_its_step() -> None:
 def test_radius_for_usage_exact_golden_usage() -> None:
     radius, achieved = radius_for_usage(256, 256, 16, 16, 0.346923828125)
     assert achieved == 0.346923828125
-    np.testing.assert_array_equal(window_2d(256, 256, 16, 16, radius),
-                                  window_2d(256, 256, 16, 16, 0.4))  # fmt: skip
+    np.testing.assert_array_equal(
+        window_2d(256, 256, 16, 16, radius), window_2d(256, 256, 16, 16, 0.4)
+    )
 
 
 @pytest.mark.parametrize("usage", [0.0, -0.1, 1.5, float("nan")])
@@ -202,8 +203,10 @@ def test_random_window_is_reproducible_from_its_seed() -> None:
     assert first.mean() == pytest.approx(0.4, abs=0.03)
     # NumPy's PCG64 stream is fixed across platforms and versions: pin a few bits
     assert window_random((3, 4), 0.5, seed=0).astype(int).tolist() == [
-        [1, 0, 0, 0], [1, 1, 1, 1], [1, 1, 1, 0]
-    ]  # fmt: skip
+        [1, 0, 0, 0],
+        [1, 1, 1, 1],
+        [1, 1, 1, 0],
+    ]
 
 
 def test_kernel_form_keeps_whole_kernels() -> None:

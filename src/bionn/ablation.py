@@ -42,8 +42,9 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
         ValueError: No such sub-module, or one of another type; the message lists candidates.
 
     """
-    return find_layer_of_types(name, model.get_submodule, AttributeError,
-                               model.named_modules(), LAYER_TYPES)  # fmt: skip
+    return find_layer_of_types(
+        name, model.get_submodule, AttributeError, model.named_modules(), LAYER_TYPES
+    )
 
 
 def channel_axes(layer: nn.Module) -> tuple[int, int]:
@@ -57,10 +58,17 @@ def channel_axes(layer: nn.Module) -> tuple[int, int]:
     raise ValueError(f"{type(layer).__name__} is not a Linear, Conv2d or ConvTranspose2d")
 
 
-def ablate(model: nn.Module, layer: str, pattern: str, strengths: Iterable[int],
-           evaluate: Evaluate, *, seed: int = 1, random_protocol: str = "numpy",
-           on_result: Callable[[AblationResult], None] | None = None,
-           ) -> list[AblationResult]:  # fmt: skip
+def ablate(
+    model: nn.Module,
+    layer: str,
+    pattern: str,
+    strengths: Iterable[int],
+    evaluate: Evaluate,
+    *,
+    seed: int = 1,
+    random_protocol: str = "numpy",
+    on_result: Callable[[AblationResult], None] | None = None,
+) -> list[AblationResult]:
     """Remove weights of ``layer`` by ``pattern`` at each strength and evaluate the model.
 
     The layer's weight is restored bit for bit afterwards, also when ``evaluate`` raises or the
@@ -93,9 +101,17 @@ def ablate(model: nn.Module, layer: str, pattern: str, strengths: Iterable[int],
     def restore() -> None:
         weight.copy_(trained)
 
-    return sweep_removal(pattern, *channel_axes(module), strengths, apply=apply, restore=restore,
-                         evaluate=lambda: evaluate(model), seed=seed,
-                         random_protocol=random_protocol, on_result=on_result)  # fmt: skip
+    return sweep_removal(
+        pattern,
+        *channel_axes(module),
+        strengths,
+        apply=apply,
+        restore=restore,
+        evaluate=lambda: evaluate(model),
+        seed=seed,
+        random_protocol=random_protocol,
+        on_result=on_result,
+    )
 
 
 def _removed(trained: Tensor, window: Tensor, kept: float) -> Tensor:
@@ -105,9 +121,13 @@ def _removed(trained: Tensor, window: Tensor, kept: float) -> Tensor:
     return pruned / kept if kept > 0 else pruned
 
 
-def classifier_evaluator(inputs: Tensor, labels: Tensor, *, batch_size: int = 10_000,
-                         transform: Callable[[Tensor], Tensor] | None = None,
-                         ) -> Evaluate:  # fmt: skip
+def classifier_evaluator(
+    inputs: Tensor,
+    labels: Tensor,
+    *,
+    batch_size: int = 10_000,
+    transform: Callable[[Tensor], Tensor] | None = None,
+) -> Evaluate:
     """An ``evaluate`` for classifiers: mean cross-entropy ('loss') and 'accuracy' on a test set.
 
     The test set stays one tensor on the model's device; each call runs it in large batches
@@ -121,8 +141,10 @@ def classifier_evaluator(inputs: Tensor, labels: Tensor, *, batch_size: int = 10
 
     """
     if len(inputs) != len(labels) or len(labels) == 0:
-        raise ValueError(f"inputs and labels must be non-empty and of one length, got "
-                         f"{len(inputs)} and {len(labels)}")  # fmt: skip
+        raise ValueError(
+            f"inputs and labels must be non-empty and of one length, got "
+            f"{len(inputs)} and {len(labels)}"
+        )
 
     def evaluate(model: nn.Module) -> dict[str, float]:
         device = next(model.parameters()).device
@@ -133,9 +155,9 @@ def classifier_evaluator(inputs: Tensor, labels: Tensor, *, batch_size: int = 10
         try:
             with torch.inference_mode():
                 for start in range(0, len(targets), batch_size):
-                    batch = images[start:start + batch_size]
+                    batch = images[start : start + batch_size]
                     logits = model(transform(batch) if transform else batch).float()
-                    target = targets[start:start + batch_size]
+                    target = targets[start : start + batch_size]
                     loss += F.cross_entropy(logits, target, reduction="sum").item()
                     correct += (logits.argmax(1) == target).sum().item()
         finally:

@@ -75,8 +75,7 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> None:
         identity = (id(layer.weight), id(layer.window))  # tied layers: one weight, one window
         if identity not in packed_by_id:
             weight = layer.weight.detach()  # 'gaussian': the raw weight; forward re-multiplies
-            packed_by_id[identity] = (weight[layer.expanded_window()] if layer.is_binary
-                                      else weight)  # fmt: skip
+            packed_by_id[identity] = weight[layer.expanded_window()] if layer.is_binary else weight
         state[prefix + (_ACTIVE if layer.is_binary else "weight")] = packed_by_id[identity]
     tensors, aliases = _deduplicate(state)
     metadata = {

@@ -83,11 +83,16 @@ def mousify(
     def window_args() -> dict[str, object]:
         return {"usage": usage}
 
-    return _convert(model, "mousify", conversion_options(mousify, options), {
-        nn.Linear: (layers.MouseLinear, window_args),
-        nn.Conv2d: (layers.MouseConv2d, window_args),
-        nn.ConvTranspose2d: (layers.MouseConvTranspose2d, window_args),
-    })  # fmt: skip
+    return _convert(
+        model,
+        "mousify",
+        conversion_options(mousify, options),
+        {
+            nn.Linear: (layers.MouseLinear, window_args),
+            nn.Conv2d: (layers.MouseConv2d, window_args),
+            nn.ConvTranspose2d: (layers.MouseConvTranspose2d, window_args),
+        },
+    )
 
 
 def schizofy(
@@ -108,11 +113,16 @@ def schizofy(
 
     """
     arguments, settings = schizofy_arguments(schizofy, usage, form, options, torch_seed)
-    return _convert(model, "schizofy", settings, {
-        nn.Linear: (layers.SchizoLinear, arguments.linear),
-        nn.Conv2d: (layers.SchizoConv2d, arguments.conv),
-        nn.ConvTranspose2d: (layers.SchizoConvTranspose2d, arguments.conv),
-    })  # fmt: skip
+    return _convert(
+        model,
+        "schizofy",
+        settings,
+        {
+            nn.Linear: (layers.SchizoLinear, arguments.linear),
+            nn.Conv2d: (layers.SchizoConv2d, arguments.conv),
+            nn.ConvTranspose2d: (layers.SchizoConvTranspose2d, arguments.conv),
+        },
+    )
 
 
 def _convert(

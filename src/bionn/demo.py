@@ -32,13 +32,32 @@ from typing import Any
 
 OUT = Path(os.environ.get("BIONN_DEMO_OUT", "reports/demo"))
 SEEDS = [0, 1, 2]
-GAN = {"data": "digits", "image_size": 28, "width": 32, "disc_width": 16, "steps": 1500,
-       "batch_size": 64, "lr": 2e-4, "eval_every": 150, "curve_samples": 500,
-       "device": "cpu", "sample_every": 0, "checkpoint_every": 0}  # fmt: skip
+GAN = {
+    "data": "digits",
+    "image_size": 28,
+    "width": 32,
+    "disc_width": 16,
+    "steps": 1500,
+    "batch_size": 64,
+    "lr": 2e-4,
+    "eval_every": 150,
+    "curve_samples": 500,
+    "device": "cpu",
+    "sample_every": 0,
+    "checkpoint_every": 0,
+}
 GAN_BIO: dict[str, Any] = {}  # the mouse variant's published radius 0.4
-CLASSIFIER = {"data": "digits", "model": "mlp", "width": 256, "epochs": 15, "batch_size": 32,
-              "eval_every": 40, "curve_samples": 300, "device": "cpu",
-              "checkpoint_every": 0}  # fmt: skip
+CLASSIFIER = {
+    "data": "digits",
+    "model": "mlp",
+    "width": 256,
+    "epochs": 15,
+    "batch_size": 32,
+    "eval_every": 40,
+    "curve_samples": 300,
+    "device": "cpu",
+    "checkpoint_every": 0,
+}
 CLASSIFIER_BIO = {"reduction": 0.8}
 COMMAND = "make demo (python -m bionn.demo)"
 
@@ -50,21 +69,46 @@ def main() -> int:
     from bionn.experiments.evaluation import EvalSettings
 
     started = time.perf_counter()
-    print(f"bionn demo: DCGAN standard vs mouse and MLP dense vs schizo on digits, seeds {SEEDS}"
-          f"; reports go to {OUT}/", flush=True)  # fmt: skip
+    print(
+        f"bionn demo: DCGAN standard vs mouse and MLP dense vs schizo on digits, seeds {SEEDS}"
+        f"; reports go to {OUT}/",
+        flush=True,
+    )
     jobs = max(1, min(2, os.cpu_count() or 1))  # one run per core
     with contextlib.redirect_stderr(io.StringIO()):
-        gan = compare("gan", GAN, SEEDS, EvalSettings(n_samples=1000, kid_samples=200),
-                      OUT / "gan", bio=GAN_BIO, command=COMMAND, jobs=jobs,
-                      log=lambda line: print("  gan", line, flush=True))  # fmt: skip
-        classifier = compare("classifier", CLASSIFIER, SEEDS, EvalSettings(), OUT / "classifier",
-                             bio=CLASSIFIER_BIO, command=COMMAND, jobs=jobs,
-                             log=lambda line: print("  classifier", line, flush=True))
-    intro = (f"Trained and evaluated in {time.perf_counter() - started:.0f} s; what each part "
-             "ran is in the first lines of its report. Each report leads with its curves "
-             "(metric against step, where each flattened) and, for the GAN, the sample grids.")
-    front = write_combined([gan, classifier], OUT / "report.md",
-                           "bionn demo: DCGAN standard vs mouse, MLP dense vs schizo", intro)
+        gan = compare(
+            "gan",
+            GAN,
+            SEEDS,
+            EvalSettings(n_samples=1000, kid_samples=200),
+            OUT / "gan",
+            bio=GAN_BIO,
+            command=COMMAND,
+            jobs=jobs,
+            log=lambda line: print("  gan", line, flush=True),
+        )
+        classifier = compare(
+            "classifier",
+            CLASSIFIER,
+            SEEDS,
+            EvalSettings(),
+            OUT / "classifier",
+            bio=CLASSIFIER_BIO,
+            command=COMMAND,
+            jobs=jobs,
+            log=lambda line: print("  classifier", line, flush=True),
+        )
+    intro = (
+        f"Trained and evaluated in {time.perf_counter() - started:.0f} s; what each part "
+        "ran is in the first lines of its report. Each report leads with its curves "
+        "(metric against step, where each flattened) and, for the GAN, the sample grids."
+    )
+    front = write_combined(
+        [gan, classifier],
+        OUT / "report.md",
+        "bionn demo: DCGAN standard vs mouse, MLP dense vs schizo",
+        intro,
+    )
     for report in (gan, classifier):
         print()
         print(report.read_text())

@@ -66,12 +66,17 @@ class MouseArguments(_WindowedLayerHooks):
     ) -> None:
         grids = {"in_grid": in_grid, "out_grid": out_grid}
         x_name, y_name = self._grid_names
-        recipe = self._make_recipe(recipes.mouse, usage, radius, grids[x_name], grids[y_name],
-                                   grid_names=self._grid_names)  # fmt: skip
+        recipe = self._make_recipe(
+            recipes.mouse, usage, radius, grids[x_name], grids[y_name], grid_names=self._grid_names
+        )
         super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
         chosen = {x_name: recipe.x_grid, y_name: recipe.y_grid}
-        self._record_arguments(usage=recipe.usage, radius=recipe.radius,
-                               in_grid=chosen["in_grid"], out_grid=chosen["out_grid"])  # fmt: skip
+        self._record_arguments(
+            usage=recipe.usage,
+            radius=recipe.radius,
+            in_grid=chosen["in_grid"],
+            out_grid=chosen["out_grid"],
+        )
 
 
 class SchizoArguments(_WindowedLayerHooks):
@@ -100,9 +105,13 @@ class SchizoArguments(_WindowedLayerHooks):
         **kwargs: Any,
     ) -> None:
         recipe = self._make_recipe(
-            recipes.schizo, form, usage, seed, allowed=self.schizo_forms,
-            layer=type(self).__name__, draw_seed=self._draw_seed,
-        )  # fmt: skip
+            recipes.schizo,
+            form,
+            usage,
+            seed,
+            allowed=self.schizo_forms,
+            layer=type(self).__name__,
+            draw_seed=self._draw_seed,
+        )
         super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
-        self._record_arguments(usage=recipes.as_real("usage", usage), form=form,
-                               seed=recipe.seed)  # fmt: skip
+        self._record_arguments(usage=recipes.as_real("usage", usage), form=form, seed=recipe.seed)

@@ -240,8 +240,9 @@ def mouse(
         radius = real
     else:
         usage = _as_unit("usage", usage, closed_low=False)
-    return MouseRecipe(usage, radius, as_grid(grid_names[0], x_grid),
-                       as_grid(grid_names[1], y_grid), grid_names)  # fmt: skip
+    return MouseRecipe(
+        usage, radius, as_grid(grid_names[0], x_grid), as_grid(grid_names[1], y_grid), grid_names
+    )
 
 
 def schizo(
@@ -283,13 +284,21 @@ def seed_args(
     radius = as_real("window2d_width", window2d_width)
     widths = (10, 10)  # unused by other forms: any valid value keeps the spec comparable
     if form == "2d":
-        widths = (as_count("input2d_width", input2d_width),
-                  as_count("output2d_width", output2d_width))  # fmt: skip
+        widths = (
+            as_count("input2d_width", input2d_width),
+            as_count("output2d_width", output2d_width),
+        )
         if not radius > 0:
             raise ValueError(f"window2d_width must be > 0, got {window2d_width!r}")
-    return WindowSpec(form, radius=radius, x_width=widths[0], y_width=widths[1],
-                      reduction=reduction, halfbandwidth=band,
-                      seed=_seed_for(form, seed, draw_seed))  # fmt: skip
+    return WindowSpec(
+        form,
+        radius=radius,
+        x_width=widths[0],
+        y_width=widths[1],
+        reduction=reduction,
+        halfbandwidth=band,
+        seed=_seed_for(form, seed, draw_seed),
+    )
 
 
 # -- size and building -------------------------------------------------------------------------
@@ -371,8 +380,10 @@ def _asked(recipe: Recipe) -> str:
         return f"usage={recipe.usage!r}" if recipe.radius is None else f"radius={recipe.radius!r}"
     spec: WindowSpec = recipe  # type: ignore[assignment]  # the only other recipe
     if spec.form == "2d":
-        return (f"window2d_width={spec.radius!r} (input2d_width={spec.x_width}, "
-                f"output2d_width={spec.y_width})")  # fmt: skip
+        return (
+            f"window2d_width={spec.radius!r} (input2d_width={spec.x_width}, "
+            f"output2d_width={spec.y_width})"
+        )
     asked = f"usage={1.0 - spec.reduction:.4g} (param_reduction={spec.reduction:.4g})"
     if spec.halfbandwidth:
         asked += f", halfbandwidth={spec.halfbandwidth!r}"

@@ -87,8 +87,15 @@ def kept_fraction(window: np.ndarray) -> float:
     return float(np.sum(window, dtype=np.float64)) / window.size
 
 
-def removal_window(pattern: str, n_x: int, n_y: int, strength: int, *, seed: int = 1,
-                   random_protocol: str = "numpy") -> np.ndarray:  # fmt: skip
+def removal_window(
+    pattern: str,
+    n_x: int,
+    n_y: int,
+    strength: int,
+    *,
+    seed: int = 1,
+    random_protocol: str = "numpy",
+) -> np.ndarray:
     """The window of ``pattern`` at ``strength`` for a kernel of ``n_x`` inputs, ``n_y`` outputs.
 
     Args:
@@ -119,8 +126,9 @@ def removal_window(pattern: str, n_x: int, n_y: int, strength: int, *, seed: int
         allowed = "0..100 (percent)" if pattern == "band" else f">= {lowest}"
         raise ValueError(f"strength of pattern {pattern!r} must be {allowed}, got {strength}")
     if random_protocol not in RANDOM_PROTOCOLS:
-        raise ValueError(f"random_protocol must be one of {RANDOM_PROTOCOLS}, got "
-                         f"{random_protocol!r}")  # fmt: skip
+        raise ValueError(
+            f"random_protocol must be one of {RANDOM_PROTOCOLS}, got {random_protocol!r}"
+        )
     iy = np.arange(n_y)[:, None]
     ix = np.arange(n_x)[None, :]
     if pattern == "diagonal":
@@ -136,12 +144,19 @@ def removal_window(pattern: str, n_x: int, n_y: int, strength: int, *, seed: int
     return _band(n_x, n_y, strength)
 
 
-def sweep_removal(pattern: str, n_x: int, n_y: int, strengths: Iterable[int], *,
-                  apply: Callable[[np.ndarray, float], None], restore: Callable[[], None],
-                  evaluate: Callable[[], Mapping[str, float]], seed: int = 1,
-                  random_protocol: str = "numpy",
-                  on_result: Callable[[AblationResult], None] | None = None,
-                  ) -> list[AblationResult]:  # fmt: skip
+def sweep_removal(
+    pattern: str,
+    n_x: int,
+    n_y: int,
+    strengths: Iterable[int],
+    *,
+    apply: Callable[[np.ndarray, float], None],
+    restore: Callable[[], None],
+    evaluate: Callable[[], Mapping[str, float]],
+    seed: int = 1,
+    random_protocol: str = "numpy",
+    on_result: Callable[[AblationResult], None] | None = None,
+) -> list[AblationResult]:
     """The framework-neutral loop of an ablation: window, apply, evaluate, always restore.
 
     ``apply(window, kept)`` puts ``trained * window / kept`` into the layer; ``restore()`` puts
@@ -150,8 +165,9 @@ def sweep_removal(pattern: str, n_x: int, n_y: int, strengths: Iterable[int], *,
     results = []
     try:
         for strength in strengths:
-            window = removal_window(pattern, n_x, n_y, int(strength), seed=seed,
-                                    random_protocol=random_protocol)  # fmt: skip
+            window = removal_window(
+                pattern, n_x, n_y, int(strength), seed=seed, random_protocol=random_protocol
+            )
             kept = kept_fraction(window)
             apply(window, kept)
             metrics = {key: float(value) for key, value in evaluate().items()}
@@ -215,4 +231,3 @@ def _band(n_x: int, n_y: int, strength: int) -> np.ndarray:
     half_width = (n_x * n_y / math.sqrt(n_x * n_x + n_y * n_y)) * (1.0 - math.sqrt(strength * 0.01))
     limit = half_width * math.sqrt(rxy * rxy + 1)
     return np.abs(rxy * np.arange(n_y)[:, None] - np.arange(n_x)[None, :]) < limit
-

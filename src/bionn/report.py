@@ -19,8 +19,15 @@ from bionn.layers import WindowedLayer
 
 __all__ = ["UsageReport", "UsageRow", "usage_report"]
 
-_PLAIN_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-                 nn.ConvTranspose2d, nn.ConvTranspose3d)  # fmt: skip
+_PLAIN_LAYERS = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,19 @@ class UsageReport:
     def __str__(self) -> str:
         header = ("layer", "class", "form", "weights", "active", "%usage", "+", "-", "0")
         lines = [
-            (r.name, r.layer, r.form, f"{r.weights:,}", f"{r.active:,}", f"{100 * r.usage:.2f}",
-             f"{r.positive:,}", f"{r.negative:,}", f"{r.zero:,}")
+            (
+                r.name,
+                r.layer,
+                r.form,
+                f"{r.weights:,}",
+                f"{r.active:,}",
+                f"{100 * r.usage:.2f}",
+                f"{r.positive:,}",
+                f"{r.negative:,}",
+                f"{r.zero:,}",
+            )
             for r in self.rows
-        ]  # fmt: skip
+        ]
         columns = zip(header, *lines, strict=True)
         widths = [max(len(cell) for cell in column) for column in columns]
         text = [_format_line(header, widths), _format_line(tuple("-" * w for w in widths), widths)]
@@ -97,8 +113,7 @@ def usage_report(model: nn.Module, include_plain: bool = True) -> UsageReport:
     rows = []
     for name, module in model.named_modules():
         if isinstance(module, WindowedLayer):
-            rows.append(_layer_row(name, module, module.masked_weight(), module.form,
-                                   module.usage))  # fmt: skip
+            rows.append(_layer_row(name, module, module.masked_weight(), module.form, module.usage))
         elif include_plain and isinstance(module, _PLAIN_LAYERS):
             if nn.parameter.is_lazy(module.weight):
                 continue  # an uninitialised lazy layer has no weights yet
@@ -113,8 +128,17 @@ def _layer_row(
 ) -> UsageRow:
     weights = weight.numel()
     if weight.is_meta:  # shapes without values (a model built on the meta device)
-        return UsageRow(name or "(model)", type(module).__name__, form, weights,
-                        round(weights * usage), usage, 0, 0, 0)  # fmt: skip
+        return UsageRow(
+            name or "(model)",
+            type(module).__name__,
+            form,
+            weights,
+            round(weights * usage),
+            usage,
+            0,
+            0,
+            0,
+        )
     return UsageRow(
         name=name or "(model)",
         layer=type(module).__name__,

@@ -47,9 +47,14 @@ SEED_DEFAULTS: dict[str, Any] = {
 
 # The window arguments in the seed's positional order, after the framework layer's own.
 MOUSE_ARGS = (
-    "halfbandwidth", "param_reduction", "form", "input2d_width", "output2d_width",
-    "window2d_width", "print_param_usage",
-)  # fmt: skip
+    "halfbandwidth",
+    "param_reduction",
+    "form",
+    "input2d_width",
+    "output2d_width",
+    "window2d_width",
+    "print_param_usage",
+)
 SCHIZO_ARGS = ("param_reduction", "form", "halfbandwidth")
 # The Keras seed put the window arguments before Dense's / Conv2D's optional ones.
 KERAS_MOUSE_ARGS = MOUSE_ARGS[:-1]
@@ -119,13 +124,18 @@ def seed_class(
     init.__signature__ = signature  # type: ignore[attr-defined]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     parameters = signature.parameters
-    positional = [name for name, p in parameters.items()
-                  if p.kind is p.POSITIONAL_OR_KEYWORD and name != "self"]  # fmt: skip
+    positional = [
+        name
+        for name, p in parameters.items()
+        if p.kind is p.POSITIONAL_OR_KEYWORD and name != "self"
+    ]
     defaults = ", ".join(f"``{name}={parameters[name].default!r}``" for name in row.window_args)
-    cls.__doc__ = (f"{inspect.cleandoc(cls.__doc__ or '')}\n\nA :class:`{cls.__mro__[1].__name__}` "
-                   f"with the original's arguments and defaults. Positional order: "
-                   f"{', '.join(positional)}. Window arguments: {defaults}; forms "
-                   f"{', '.join(row.forms)}. See :mod:`{cls.__module__}`.\n")  # fmt: skip
+    cls.__doc__ = (
+        f"{inspect.cleandoc(cls.__doc__ or '')}\n\nA :class:`{cls.__mro__[1].__name__}` "
+        f"with the original's arguments and defaults. Positional order: "
+        f"{', '.join(positional)}. Window arguments: {defaults}; forms "
+        f"{', '.join(row.forms)}. See :mod:`{cls.__module__}`.\n"
+    )
     cls.__init__ = init  # type: ignore[misc]
     cls._refuse_empty_window = False  # type: ignore[attr-defined]
     return cls

@@ -231,9 +231,13 @@ class SchizoArguments:
     """
 
     def __init__(
-        self, usage: float, form: str, conv_form: str | None, seed: int | None,
+        self,
+        usage: float,
+        form: str,
+        conv_form: str | None,
+        seed: int | None,
         draw_seed: Callable[[], int],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.usage, self.form, self.conv_form = usage, form, conv_form
         self._seeds = itertools.count(seed) if seed is not None else None
         self._draw_seed = draw_seed
@@ -306,12 +310,16 @@ def find_layer_of_types(
     try:
         layer = look_up(name)
     except missing:
-        raise ValueError(f"layer {name!r} is not in the model; its {' / '.join(type_names)} "
-                         f"layers are {candidates}") from None  # fmt: skip
+        raise ValueError(
+            f"layer {name!r} is not in the model; its {' / '.join(type_names)} "
+            f"layers are {candidates}"
+        ) from None
     if not isinstance(layer, layer_types):
         expected = f"{', '.join(type_names[:-1])} or {type_names[-1]}"
-        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a {expected}; "
-                         f"candidates: {candidates}")  # fmt: skip
+        raise ValueError(
+            f"layer {name!r} is a {type(layer).__name__}, not a {expected}; "
+            f"candidates: {candidates}"
+        )
     return layer
 
 

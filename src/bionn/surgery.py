@@ -46,8 +46,15 @@ from bionn.selection import LayerChange, LayerRules, Selector, format_changes
 
 __all__ = ["ConversionReport", "Policy", "ReplaceFn", "replace_layers"]
 
-_WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-                  nn.ConvTranspose2d, nn.ConvTranspose3d)  # fmt: skip
+_WEIGHT_LAYERS = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
 ReplaceFn = Callable[[nn.Module, str], nn.Module]
 Policy = Mapping[type[nn.Module], ReplaceFn]
 
@@ -229,8 +236,10 @@ def _adopt_parameters(layers: list[tuple[str, nn.Module]], new_by_id: dict[int, 
                 continue
             if id(old) not in adopted:
                 if (old.shape, old.dtype, old.device) == (
-                    parameter.shape, parameter.dtype, parameter.device,
-                ):  # fmt: skip
+                    parameter.shape,
+                    parameter.dtype,
+                    parameter.device,
+                ):
                     with torch.no_grad():
                         old.copy_(parameter)
                     parameter = old
@@ -260,13 +269,15 @@ def _scripted_parts(model: nn.Module) -> list[LayerChange]:
     for name, module in model.named_modules():
         inside = any(name.startswith(c.name + ".") or c.name == "(model)" for c in found)
         if isinstance(module, torch.jit.ScriptModule) and not inside:
-            found.append(LayerChange(
-                name or "(model)",
-                f"{getattr(module, 'original_name', type(module).__name__)} (TorchScript)",
-                "",
-                "compiled by torch.jit.script / trace: its code calls the compiled layers, "
-                "which cannot be replaced; convert the eager model, then script it",
-            ))  # fmt: skip
+            found.append(
+                LayerChange(
+                    name or "(model)",
+                    f"{getattr(module, 'original_name', type(module).__name__)} (TorchScript)",
+                    "",
+                    "compiled by torch.jit.script / trace: its code calls the compiled layers, "
+                    "which cannot be replaced; convert the eager model, then script it",
+                )
+            )
     return found
 
 

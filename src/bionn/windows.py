@@ -238,9 +238,7 @@ def _nearest_step(
     return radius, chosen, (below_r, reach_r, start, end)
 
 
-def _bisect_radius(
-    reaches: Callable[[float], bool], lo: float, hi: float
-) -> tuple[float, float]:
+def _bisect_radius(reaches: Callable[[float], bool], lo: float, hi: float) -> tuple[float, float]:
     """``(lo, hi)`` around the smallest radius in (lo, hi] for which ``reaches`` turns true.
 
     Stops when the bracket cannot be split any more in float64 (about 53 steps from [0, 2]).

@@ -13,8 +13,19 @@ from bionn.cli import main
 from bionn.experiments import ablate as ablate_cli
 from bionn.experiments.ablate_report import aggregate
 
-TINY = ["--data", "digits", "--epochs", "1", "--repeats", "2", "--patterns", "diagonal,random",
-        "--strengths", "512,300,100,5", "--no-progress"]  # fmt: skip
+TINY = [
+    "--data",
+    "digits",
+    "--epochs",
+    "1",
+    "--repeats",
+    "2",
+    "--patterns",
+    "diagonal,random",
+    "--strengths",
+    "512,300,100,5",
+    "--no-progress",
+]
 
 
 def _rows(out: Path) -> list[dict]:
@@ -41,7 +52,8 @@ def test_published_protocol_writes_rows_and_a_report(finished: Path) -> None:
     first = next(r for r in rows if r["strength"] == 512 and r["pattern"] == "diagonal")
     assert first["removed"] == 0.0 and 0.5 < first["accuracy"] <= 1.0 and first["loss"] > 0
     assert {r["removed"] for r in rows if r["strength"] == 5 and r["pattern"] == "random"} == {
-        (512 - 5) ** 2 / 512**2}
+        (512 - 5) ** 2 / 512**2
+    }
     report = (finished / "report.md").read_text()
     assert "| diagonal |" in report and "| random |" in report and "holds until" in report
     curves = json.loads((finished / "results.json").read_text())["curves"]
@@ -52,8 +64,8 @@ def test_published_protocol_writes_rows_and_a_report(finished: Path) -> None:
 
 
 def test_resume_recomputes_only_missing_strengths_and_tolerates_a_torn_line(
-        finished: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    finished: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     complete = _rows(finished)
     lines = (finished / "results.jsonl").read_text().splitlines(keepends=True)
     (finished / "results.jsonl").write_text("".join(lines[:5]) + lines[5][:17])  # torn write
@@ -79,15 +91,17 @@ def test_resume_recomputes_only_missing_strengths_and_tolerates_a_torn_line(
 
 
 def test_resume_with_other_options_is_refused(
-        finished: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    finished: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = [*TINY, "--out", str(finished), "--epochs", "3"]
     code, _, err = run_cli(capsys, "ablate", *args)
     assert code == 2
     assert "epochs: 1 -> 3" in err and "another --out" in err
 
 
-def test_an_interrupted_run_keeps_its_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_an_interrupted_run_keeps_its_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_ablate = ablate_cli.ablate
 
     def interrupted(model, layer, pattern, strengths, evaluate, **kwargs):
@@ -108,15 +122,40 @@ def test_an_interrupted_run_keeps_its_rows(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_checkpoint_mode_analyses_a_trained_classifier(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / "mlp"
-    code, _, err = run_cli(capsys, "train", "classifier", "--model", "mlp", "--data", "digits",
-                           "--epochs", "1", "--width", "32", "--no-progress",
-                           "--out", str(run))  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "classifier",
+        "--model",
+        "mlp",
+        "--data",
+        "digits",
+        "--epochs",
+        "1",
+        "--width",
+        "32",
+        "--no-progress",
+        "--out",
+        str(run),
+    )
     assert code == 0, err
     out = tmp_path / "abl"
-    code, _, err = run_cli(capsys, "ablate", "--checkpoint", str(run), "--layer", "1", "--patterns",
-                           "band,centered", "--no-progress", "--out", str(out))  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "ablate",
+        "--checkpoint",
+        str(run),
+        "--layer",
+        "1",
+        "--patterns",
+        "band,centered",
+        "--no-progress",
+        "--out",
+        str(out),
+    )
     assert code == 0, err
     rows = _rows(out)
     assert len([r for r in rows if r["pattern"] == "band"]) == 100
@@ -133,8 +172,9 @@ def test_checkpoint_mode_analyses_a_trained_classifier(
         (["--epochs", "0"], "--epochs must be >= 1"),
     ],
 )
-def test_bad_options_exit_2_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                              args: list[str], message: str) -> None:  # fmt: skip
+def test_bad_options_exit_2_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, _, err = run_cli(capsys, "ablate", *TINY, *args, "--out", str(tmp_path / "x"))
     assert code == 2
     assert message in err
@@ -147,9 +187,18 @@ def test_bad_strengths_are_an_argparse_error(capsys: pytest.CaptureFixture[str])
 
 
 def test_aggregate_averages_repeats_and_keeps_the_band() -> None:
-    rows = [{"repeat": r, "pattern": "diagonal", "strength": s, "removed": 1 - s / 10,
-             "loss": float(r + s), "accuracy": 0.1 * (r + 1)}
-            for r in range(3) for s in (10, 5)]  # fmt: skip
+    rows = [
+        {
+            "repeat": r,
+            "pattern": "diagonal",
+            "strength": s,
+            "removed": 1 - s / 10,
+            "loss": float(r + s),
+            "accuracy": 0.1 * (r + 1),
+        }
+        for r in range(3)
+        for s in (10, 5)
+    ]
     curve = aggregate(rows)["diagonal"]
     assert [p["strength"] for p in curve] == [10, 5]
     assert curve[1]["loss"] == pytest.approx(6.0)

@@ -16,9 +16,17 @@ from bionn.cli import COMMANDS, build_parser, main
 from bionn.experiments.config import KINDS
 
 # options several commands share, and the one default each has everywhere
-SHARED_DEFAULTS = {"--device": "auto", "--data-root": "data", "--eval-samples": 10_000,
-                   "--kid-samples": 1000, "--metric": "auto", "--n-samples": 64, "--seeds": "3",
-                   "--metrics-cache": None, "--inception-weights": None}  # fmt: skip
+SHARED_DEFAULTS = {
+    "--device": "auto",
+    "--data-root": "data",
+    "--eval-samples": 10_000,
+    "--kid-samples": 1000,
+    "--metric": "auto",
+    "--n-samples": 64,
+    "--seeds": "3",
+    "--metrics-cache": None,
+    "--inception-weights": None,
+}
 
 
 Command = tuple[tuple[str, ...], argparse.ArgumentParser]
@@ -48,8 +56,13 @@ def test_version_and_module_entry_points(capsys: pytest.CaptureFixture[str]) -> 
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"bionn {bionn.__version__}"
     for module in ("bionn", "bionn.cli"):
-        result = subprocess.run([sys.executable, "-m", module, "--version"], env=subprocess_env(),
-                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", module, "--version"],
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == f"bionn {bionn.__version__}"
 
@@ -105,8 +118,13 @@ def test_compare_and_sweep_take_every_training_option() -> None:
 def test_options_are_grouped_with_choices() -> None:
     parser = dict(_commands(build_parser()))[("train", "ddim")]
     titles = [g.title for g in parser._action_groups if g._group_actions]
-    assert {"model options", "data options", "training options", "output options",
-            "runtime options"} <= set(titles)
+    assert {
+        "model options",
+        "data options",
+        "training options",
+        "output options",
+        "runtime options",
+    } <= set(titles)
     precision = next(a for a in parser._actions if a.dest == "precision")
     assert tuple(precision.choices) == ("fp32", "bf16", "fp16")
     attention = next(a for a in parser._actions if a.dest == "attention")
@@ -129,8 +147,10 @@ def test_no_help_text_quotes_a_measured_timing():
 
     from bionn.cli import build_parser
 
-    timing = re.compile(r"\d(\.\d+)?x (faster|slower|as fast)|\d(\.\d+)?-\d(\.\d+)?x|img/s|"
-                        r"images/s|measured")
+    timing = re.compile(
+        r"\d(\.\d+)?x (faster|slower|as fast)|\d(\.\d+)?-\d(\.\d+)?x|img/s|"
+        r"images/s|measured"
+    )
     parsers = list(_all_parsers(build_parser()))
     assert len(parsers) > 10  # every command and kind
     for parser in parsers:

@@ -11,8 +11,15 @@ from bionn.experiments.study import StudyError, ensure_run, parse_seeds
 
 
 def test_classifier_compare_report_and_reuse(tmp_path, monkeypatch) -> None:
-    report = compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / "r",
-                     bio={"reduction": 0.8}, log=lambda *a: None)
+    report = compare(
+        "classifier",
+        TINY_CLASSIFIER,
+        [0, 1],
+        EvalSettings(),
+        tmp_path / "r",
+        bio={"reduction": 0.8},
+        log=lambda *a: None,
+    )
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
     groups = summary["groups"]
     assert set(groups) == {"standard", "schizo"}
@@ -29,14 +36,22 @@ def test_classifier_compare_report_and_reuse(tmp_path, monkeypatch) -> None:
     import bionn.experiments as experiments
 
     monkeypatch.setattr(experiments, "run_training", lambda *a, **k: pytest.fail("retrained"))
-    compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / "r",
-            bio={"reduction": 0.8}, log=lambda *a: None)
+    compare(
+        "classifier",
+        TINY_CLASSIFIER,
+        [0, 1],
+        EvalSettings(),
+        tmp_path / "r",
+        bio={"reduction": 0.8},
+        log=lambda *a: None,
+    )
 
 
 @pytest.mark.usefixtures("fast_proxy")
 def test_gan_compare_with_proxy_lists_non_converged_apart(tmp_path) -> None:
-    settings = EvalSettings(n_samples=80, kid_samples=20, threshold=0.0,
-                            cache_dir=str(tmp_path / "cache"))
+    settings = EvalSettings(
+        n_samples=80, kid_samples=20, threshold=0.0, cache_dir=str(tmp_path / "cache")
+    )
     compare("gan", TINY_GAN, [0], settings, tmp_path / "r", log=lambda *a: None)
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
     assert summary["metric"] == "FD-proxy(digits)" and not summary["higher_is_better"]
@@ -55,8 +70,7 @@ def test_run_folder_of_another_configuration_is_refused(tmp_path) -> None:
     config = make_config("classifier", **TINY_CLASSIFIER, out=str(tmp_path / "run"))
     ensure_run(config)
     before = (tmp_path / "run" / "config.json").read_text()
-    other = make_config("classifier", **{**TINY_CLASSIFIER, "width": 32},
-                        out=str(tmp_path / "run"))
+    other = make_config("classifier", **{**TINY_CLASSIFIER, "width": 32}, out=str(tmp_path / "run"))
     with pytest.raises(StudyError, match="another configuration"):
         ensure_run(other)
     assert (tmp_path / "run" / "config.json").read_text() == before
@@ -67,8 +81,9 @@ def test_longer_run_resumes_and_early_crash_restarts(tmp_path) -> None:
 
     config = make_config("classifier", **TINY_CLASSIFIER, out=str(tmp_path / "run"))
     ensure_run(config)
-    longer = make_config("classifier", **{**TINY_CLASSIFIER, "epochs": 3},
-                         out=str(tmp_path / "run"))
+    longer = make_config(
+        "classifier", **{**TINY_CLASSIFIER, "epochs": 3}, out=str(tmp_path / "run")
+    )
     ensure_run(longer)
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["epochs"] == pytest.approx(3)
@@ -100,9 +115,26 @@ def test_compare_cli_bad_input(tmp_path, capsys) -> None:
 
 
 def test_compare_cli_end_to_end_with_overall_progress(tmp_path, capsys, caplog) -> None:
-    args = ["compare", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
-            "--limit", "200", "--seeds", "1", "--reduction", "0.5", "--device", "cpu",
-            "--out", str(tmp_path / "r")]
+    args = [
+        "compare",
+        "classifier",
+        "--data",
+        "digits",
+        "--width",
+        "16",
+        "--epochs",
+        "1",
+        "--limit",
+        "200",
+        "--seeds",
+        "1",
+        "--reduction",
+        "0.5",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     with caplog.at_level("INFO", logger="bionn"):
         assert main(args) == 0
     captured = capsys.readouterr()
@@ -129,11 +161,19 @@ def test_a_compare_stopped_early_reports_its_scored_runs(tmp_path, monkeypatch) 
         raise KeyboardInterrupt
 
     monkeypatch.setattr(compare_module, "train_runs", stopped_after_two)
-    overrides = {"model": "mlp", "data": "digits", "width": 16, "epochs": 1, "limit": 200,
-                 "device": "cpu", "progress": False}
+    overrides = {
+        "model": "mlp",
+        "data": "digits",
+        "width": 16,
+        "epochs": 1,
+        "limit": 200,
+        "device": "cpu",
+        "progress": False,
+    }
     with pytest.raises(KeyboardInterrupt):
-        compare_module.compare("classifier", overrides, [0, 1], EvalSettings(), tmp_path / "r",
-                               bio={"reduction": 0.5})
+        compare_module.compare(
+            "classifier", overrides, [0, 1], EvalSettings(), tmp_path / "r", bio={"reduction": 0.5}
+        )
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert [len(report["runs"][v]) for v in ("standard", "schizo")] == [1, 1]
     assert "(2 of 4 runs trained and scored so far)" in report["description"]
@@ -142,9 +182,19 @@ def test_a_compare_stopped_early_reports_its_scored_runs(tmp_path, monkeypatch) 
 
 @pytest.mark.usefixtures("fast_proxy")
 def test_ddim_compare(tmp_path) -> None:
-    tiny_ddim = {"data": "digits", "image_size": 16, "width": 8, "levels": 3, "block_depth": 1,
-                 "steps": 2, "batch_size": 16, "progress": False, "n_samples": 4,
-                 "repetitions": 1, "sampling_steps": 2}
+    tiny_ddim = {
+        "data": "digits",
+        "image_size": 16,
+        "width": 8,
+        "levels": 3,
+        "block_depth": 1,
+        "steps": 2,
+        "batch_size": 16,
+        "progress": False,
+        "n_samples": 4,
+        "repetitions": 1,
+        "sampling_steps": 2,
+    }
     settings = EvalSettings(n_samples=70, kid_samples=0, cache_dir=str(tmp_path / "cache"))
     compare("ddim", tiny_ddim, [0], settings, tmp_path / "r", log=lambda *a: None)
     summary = json.loads((tmp_path / "r" / "report.json").read_text())
@@ -156,15 +206,22 @@ def test_ddim_compare(tmp_path) -> None:
 def test_runs_trained_in_parallel_give_the_results_of_runs_trained_in_turn(tmp_path) -> None:
     results = {}
     for jobs in (1, 2):
-        compare("classifier", TINY_CLASSIFIER, [0, 1], EvalSettings(), tmp_path / f"j{jobs}",
-                bio={"reduction": 0.8}, log=lambda *a: None, jobs=jobs)
+        compare(
+            "classifier",
+            TINY_CLASSIFIER,
+            [0, 1],
+            EvalSettings(),
+            tmp_path / f"j{jobs}",
+            bio={"reduction": 0.8},
+            log=lambda *a: None,
+            jobs=jobs,
+        )
         runs = json.loads((tmp_path / f"j{jobs}" / "report.json").read_text())["runs"]
         results[jobs] = {v: [r["value"] for r in rs] for v, rs in runs.items()}
     assert results[2] == results[1]  # each run is seeded by its config, wherever it trains
 
 
-def test_runs_are_scored_beside_the_workers_with_their_thread_count(tmp_path,
-                                                                    monkeypatch) -> None:
+def test_runs_are_scored_beside_the_workers_with_their_thread_count(tmp_path, monkeypatch) -> None:
     import os
 
     import torch
@@ -173,8 +230,12 @@ def test_runs_are_scored_beside_the_workers_with_their_thread_count(tmp_path,
     from bionn.experiments.study import train_runs
 
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    configs = [make_config("classifier", **TINY_CLASSIFIER, variant="standard", seed=s,
-                           out=str(tmp_path / f"s{s}")) for s in (0, 1)]
+    configs = [
+        make_config(
+            "classifier", **TINY_CLASSIFIER, variant="standard", seed=s, out=str(tmp_path / f"s{s}")
+        )
+        for s in (0, 1)
+    ]
     before, seen = torch.get_num_threads(), []
     train_runs(configs, 2, lambda config: seen.append(torch.get_num_threads()))
     assert seen == [2, 2]  # 4 cores / 2 jobs, as each worker has
@@ -182,14 +243,16 @@ def test_runs_are_scored_beside_the_workers_with_their_thread_count(tmp_path,
 
 
 @pytest.mark.usefixtures("fast_proxy")
-def test_parallel_studies_build_the_evaluation_cache_once_before_training(tmp_path,
-                                                                          monkeypatch) -> None:
+def test_parallel_studies_build_the_evaluation_cache_once_before_training(
+    tmp_path, monkeypatch
+) -> None:
     from bionn.experiments import make_config
     from bionn.experiments.train.runner import warm_evaluation_cache
 
     monkeypatch.setenv("BIONN_CACHE", str(tmp_path / "cache"))
-    config = make_config("gan", **TINY_GAN, eval_every=2, curve_samples=20,
-                         out=str(tmp_path / "run"))
+    config = make_config(
+        "gan", **TINY_GAN, eval_every=2, curve_samples=20, out=str(tmp_path / "run")
+    )
     warm_evaluation_cache(config)
     cached = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert any("proxy" in name for name in cached) and len(cached) >= 2  # classifier + stats
@@ -198,8 +261,9 @@ def test_parallel_studies_build_the_evaluation_cache_once_before_training(tmp_pa
     assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == cached
 
 
-def test_an_interrupted_run_stops_the_study_and_the_same_command_resumes(tmp_path, capsys,
-                                                                        monkeypatch) -> None:
+def test_an_interrupted_run_stops_the_study_and_the_same_command_resumes(
+    tmp_path, capsys, monkeypatch
+) -> None:
     """Ctrl-C / SIGTERM inside a run: no later run starts, nothing is scored, exit 130."""
     import signal
 
@@ -216,8 +280,23 @@ def test_an_interrupted_run_stops_the_study_and_the_same_command_resumes(tmp_pat
 
     monkeypatch.setattr(runner._Run, "_loop", interrupt_first_run)
     out = tmp_path / "c"
-    argv = ["compare", "classifier", "--width", "16", "--epochs", "1", "--limit", "64",
-            "--batch-size", "16", "--seeds", "1", "--no-progress", "--out", str(out)]
+    argv = [
+        "compare",
+        "classifier",
+        "--width",
+        "16",
+        "--epochs",
+        "1",
+        "--limit",
+        "64",
+        "--batch-size",
+        "16",
+        "--seeds",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 130
     assert "the same command resumes" in capsys.readouterr().err
     assert len(steps) == 1 and not (out / "report.md").exists()  # no second run, no scores

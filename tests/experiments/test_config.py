@@ -73,8 +73,7 @@ def test_each_config_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_all_errors_are_returned_at_once() -> None:
     errors = config_errors("ddim", {"usage": 35, "batch_size": 0, "precision": "fp8"})
-    assert any(e.startswith("--usage must be in (0, 1]") and "0.35 keeps 35 %" in e
-               for e in errors)
+    assert any(e.startswith("--usage must be in (0, 1]") and "0.35 keeps 35 %" in e for e in errors)
     assert any(e.startswith("--batch-size must be >= 1") for e in errors)
     assert any(e.startswith("--precision must be one of fp32, bf16, fp16") for e in errors)
     assert config_errors("ddim", {"usage": 0.35}) == []
@@ -92,14 +91,17 @@ def test_resolve_makes_a_frozen_plan_from_data_facts(tmp_path: Path) -> None:
     assert config.channels is None and config.batch_size is None  # the input is untouched
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.config = config  # type: ignore[misc]
-    given = resolve(make_config("gan", model="cdcgan", classes=12),
-                    DataFacts(images=10, channels=1, classes=10))
+    given = resolve(
+        make_config("gan", model="cdcgan", classes=12), DataFacts(images=10, channels=1, classes=10)
+    )
     assert given.config.classes == 12  # an explicit class count is kept
 
 
 def test_cli_options_from_fields() -> None:
-    args = _parse(GANConfig, ["--variant", "mouse", "--usage", "0.3", "--keras-mode",
-                              "--steps", "5", "--no-progress"])
+    args = _parse(
+        GANConfig,
+        ["--variant", "mouse", "--usage", "0.3", "--keras-mode", "--steps", "5", "--no-progress"],
+    )
     config, given = config_from_args("gan", args)
     assert config.variant == "mouse" and config.usage == 0.3 and config.keras_mode
     assert config.steps == 5 and config.progress is False
@@ -110,8 +112,13 @@ def test_cli_choices_groups_and_booleans(capsys: pytest.CaptureFixture[str]) -> 
     parser = argparse.ArgumentParser()
     add_config_arguments(parser, ClassifierConfig)
     help_text = parser.format_help()
-    for group in ("model options", "data options", "training options", "output options",
-                  "runtime options"):
+    for group in (
+        "model options",
+        "data options",
+        "training options",
+        "output options",
+        "runtime options",
+    ):
         assert group in help_text
     assert "{mlp,cnn,vgg16,mouse-mlp,lenet}" in help_text
     assert "{standard,schizo,mouse}" in help_text
@@ -132,26 +139,30 @@ def test_variant_choices_follow_the_kind() -> None:
 def test_config_file_and_cli_precedence(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"width": 16, "levels": 3, "seed": 4}))
-    config, given = config_from_args("ddim", _parse(DDIMConfig, ["--config", str(path),
-                                                                  "--seed", "7"]))
+    config, given = config_from_args(
+        "ddim", _parse(DDIMConfig, ["--config", str(path), "--seed", "7"])
+    )
     assert (config.width, config.levels, config.seed) == (16, 3, 7)
     assert {"width", "levels", "seed"} <= given
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"colour": 3}, "unknown ddim config keys"),
-    ({"width": "wide"}, "--width must be int"),
-    ({"ema": 1.5}, r"--ema must be in \[0, 1\)"),
-    ({"batch_size": 0}, "--batch-size must be >= 1"),
-    ({"precision": "fp8"}, "--precision"),
-    ({"device": "tpu"}, "--device"),
-    ({"device": "cuda:x"}, "--device"),
-    ({"channels": 2}, "--channels must be one of 1, 3"),
-    ({"levels": 7}, r"--levels must be in \[1, 6\]"),
-    ({"lr": float("nan")}, "--lr must be > 0"),
-    ({"variant": "schizo"}, "--variant must be one of standard, mouse"),
-    ({"attention": 1}, "--attention must be bool"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"colour": 3}, "unknown ddim config keys"),
+        ({"width": "wide"}, "--width must be int"),
+        ({"ema": 1.5}, r"--ema must be in \[0, 1\)"),
+        ({"batch_size": 0}, "--batch-size must be >= 1"),
+        ({"precision": "fp8"}, "--precision"),
+        ({"device": "tpu"}, "--device"),
+        ({"device": "cuda:x"}, "--device"),
+        ({"channels": 2}, "--channels must be one of 1, 3"),
+        ({"levels": 7}, r"--levels must be in \[1, 6\]"),
+        ({"lr": float("nan")}, "--lr must be > 0"),
+        ({"variant": "schizo"}, "--variant must be one of standard, mouse"),
+        ({"attention": 1}, "--attention must be bool"),
+    ],
+)
 def test_bad_values(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_config("ddim", **values)

@@ -25,9 +25,17 @@ def _records(values: list[float], steps: list[int] = STEPS) -> list[dict]:
     lines = []
     for step, value in zip(steps, values, strict=True):
         lines.append({"step": step, "epoch": 0, "loss_d": 0.5})
-        lines.append({"step": step, "epoch": 0, "eval_metric": "FD-proxy(digits)",
-                      "eval_value": value, "eval_higher_is_better": False, "eval_n": 500,
-                      "eval_s": 0.1})  # fmt: skip
+        lines.append(
+            {
+                "step": step,
+                "epoch": 0,
+                "eval_metric": "FD-proxy(digits)",
+                "eval_value": value,
+                "eval_higher_is_better": False,
+                "eval_n": 500,
+                "eval_s": 0.1,
+            }
+        )
     return lines
 
 
@@ -82,15 +90,20 @@ def test_report_section_draws_one_line_per_variant(tmp_path, monkeypatch):
     save = plots._save
 
     def keep(figure, path):
-        drawn["labels"] = [line.get_label() for line in figure.axes[0].get_lines()
-                           if not line.get_label().startswith("_")]  # fmt: skip
+        drawn["labels"] = [
+            line.get_label()
+            for line in figure.axes[0].get_lines()
+            if not line.get_label().startswith("_")
+        ]
         drawn["bands"] = len(figure.axes[0].collections)
         return save(figure, path)
 
     monkeypatch.setattr(plots, "_save", keep)
-    groups = {"standard": [_records(_decay(10, 1, 300 + 50 * s)) for s in range(3)],
-              "mouse": [_records(_decay(14, 2, 600 + 50 * s)) for s in range(3)],
-              "dense": [_records([5.0 - 0.001 * s for s in STEPS])]}  # fmt: skip
+    groups = {
+        "standard": [_records(_decay(10, 1, 300 + 50 * s)) for s in range(3)],
+        "mouse": [_records(_decay(14, 2, 600 + 50 * s)) for s in range(3)],
+        "dense": [_records([5.0 - 0.001 * s for s in STEPS])],
+    }
     lines = curve_section(groups, tmp_path)
     assert (tmp_path / "metric_curves.png").stat().st_size > 1000
     assert len(drawn["labels"]) == 3  # one labelled line per variant

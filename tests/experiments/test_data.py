@@ -42,9 +42,11 @@ def _write_images(folder: Path) -> None:
     (folder / "cats" / "deep").mkdir(parents=True)
     (folder / "dogs").mkdir()
     Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(
-        folder / "cats" / "a.png")
+        folder / "cats" / "a.png"
+    )
     Image.fromarray(rng.integers(0, 255, (50, 30, 3), dtype=np.uint8)).save(
-        folder / "cats" / "deep" / "b.jpg")
+        folder / "cats" / "deep" / "b.jpg"
+    )
     Image.fromarray(rng.integers(0, 255, (20, 20), dtype=np.uint8)).save(folder / "dogs" / "c.png")
     (folder / "notes.txt").write_text("not an image")
 
@@ -78,8 +80,7 @@ def test_centre_crop(tmp_path: Path) -> None:
     assert images.float().mean() > 240
 
 
-def test_corrupt_images_listed_or_skipped(tmp_path: Path,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_images_listed_or_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "imgs"
     _write_images(folder)
     (folder / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8 definitely not a jpeg")
@@ -123,8 +124,9 @@ def test_class_folders_train_with_the_sibling_test_split(tmp_path):
     _class_folders(tmp_path / "set" / "train", ["dog", "cat", "ant"], per_class=3)
     _class_folders(tmp_path / "set" / "test", ["ant", "cat", "dog"], per_class=2, seed=1)
     train = load_data(str(tmp_path / "set" / "train"), size=8, cache_dir=str(tmp_path / "c"))
-    test = load_data(str(tmp_path / "set" / "train"), size=8, train=False,
-                     cache_dir=str(tmp_path / "c"))
+    test = load_data(
+        str(tmp_path / "set" / "train"), size=8, train=False, cache_dir=str(tmp_path / "c")
+    )
     assert train.class_names == test.class_names == ("ant", "cat", "dog")
     assert train.labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert test.labels.tolist() == [0, 0, 1, 1, 2, 2] and test.classes == 3
@@ -134,8 +136,9 @@ def test_class_folders_train_with_the_sibling_test_split(tmp_path):
     cat = np.array(Image.open(tmp_path / "set" / "test" / "cat" / "1.png")).transpose(2, 0, 1)
     assert torch.equal(test.images[3], torch.from_numpy(cat))
     # the second load is the cache: the same tensors, no decoding
-    again = load_data(str(tmp_path / "set" / "train"), size=8, train=False,
-                      cache_dir=str(tmp_path / "c"))
+    again = load_data(
+        str(tmp_path / "set" / "train"), size=8, train=False, cache_dir=str(tmp_path / "c")
+    )
     assert torch.equal(again.images, test.images) and again.class_names == test.class_names
 
 
@@ -146,8 +149,13 @@ def test_explicit_test_folder_and_mismatched_classes(tmp_path):
     _class_folders(tmp_path / "held-out", ["a", "c"], per_class=1)
     assert load_data(str(tmp_path / "photos"), size=8, train=False) is None  # not named train
     with pytest.raises(DataError, match=r"missing \['b'\], not in training \['c'\]"):
-        load_data(str(tmp_path / "photos"), size=8, train=False,
-                  test_data=str(tmp_path / "held-out"), cache_dir=str(tmp_path / "c"))
+        load_data(
+            str(tmp_path / "photos"),
+            size=8,
+            train=False,
+            test_data=str(tmp_path / "held-out"),
+            cache_dir=str(tmp_path / "c"),
+        )
     with pytest.raises(DataError, match="--test-data .* is not a folder"):
         load_data(str(tmp_path / "photos"), size=8, train=False, test_data=str(tmp_path / "no"))
 
@@ -158,9 +166,18 @@ def test_classifier_trains_on_class_folders_and_scores_their_test_split(tmp_path
 
     _class_folders(tmp_path / "set" / "train", ["x", "y"], per_class=8, size=32)
     _class_folders(tmp_path / "set" / "test", ["x", "y"], per_class=4, size=32, seed=2)
-    config = make_config("classifier", model="cnn", data=str(tmp_path / "set" / "train"),
-                         image_size=32, batch_size=4, epochs=1, progress=False, device="cpu",
-                         cache_dir=str(tmp_path / "c"), out=str(tmp_path / "run"))
+    config = make_config(
+        "classifier",
+        model="cnn",
+        data=str(tmp_path / "set" / "train"),
+        image_size=32,
+        batch_size=4,
+        epochs=1,
+        progress=False,
+        device="cpu",
+        cache_dir=str(tmp_path / "c"),
+        out=str(tmp_path / "run"),
+    )
     run_training(config)
     epochs = [r for r in read_records(tmp_path / "run") if "test_acc" in r]
     assert len(epochs) == 1 and 0 <= epochs[0]["test_acc"] <= 1

@@ -11,11 +11,25 @@ import bionn.demo as demo
 def test_demo_front_page_leads_with_curves_and_grids(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(demo, "OUT", tmp_path / "demo")
     monkeypatch.setattr(demo, "SEEDS", [0])
-    monkeypatch.setattr(demo, "GAN", {**demo.GAN, "width": 8, "disc_width": 8, "steps": 4,
-                                      "batch_size": 16, "eval_every": 2, "curve_samples": 80,
-                                      "n_samples": 16})  # fmt: skip
-    monkeypatch.setattr(demo, "CLASSIFIER", {**demo.CLASSIFIER, "width": 16, "epochs": 1,
-                                             "limit": 200, "eval_every": 4})  # fmt: skip
+    monkeypatch.setattr(
+        demo,
+        "GAN",
+        {
+            **demo.GAN,
+            "width": 8,
+            "disc_width": 8,
+            "steps": 4,
+            "batch_size": 16,
+            "eval_every": 2,
+            "curve_samples": 80,
+            "n_samples": 16,
+        },
+    )
+    monkeypatch.setattr(
+        demo,
+        "CLASSIFIER",
+        {**demo.CLASSIFIER, "width": 16, "epochs": 1, "limit": 200, "eval_every": 4},
+    )
     monkeypatch.setenv("BIONN_CACHE", str(tmp_path / "cache"))
     import bionn.metrics.proxy as proxy
 

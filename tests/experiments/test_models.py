@@ -16,8 +16,16 @@ from bionn.experiments.train.ddim import EMA
 @pytest.mark.parametrize("variant", ["standard", "mouse"])
 @pytest.mark.parametrize(("size", "channels"), [(28, 1), (32, 3), (64, 3)])
 def test_gan_shapes(model: str, variant: str, size: int, channels: int) -> None:
-    gan = build("gan", variant, model=model, image_size=size, channels=channels, width=8,
-                disc_width=8, classes=10)
+    gan = build(
+        "gan",
+        variant,
+        model=model,
+        image_size=size,
+        channels=channels,
+        width=8,
+        disc_width=8,
+        classes=10,
+    )
     assert isinstance(gan, GAN)
     labels = torch.tensor([1, 2, 3]) if model == "cdcgan" else None
     fake = gan.generator(torch.randn(3, 100), labels)
@@ -37,8 +45,11 @@ def test_paper_gan_mouse_usage() -> None:
 
 def test_tutorial_gan_grids() -> None:
     gan = build("gan", "mouse", model="tutorial", image_size=64, channels=3)
-    grids = [(m.window_spec.x_width, m.window_spec.y_width)
-             for m in gan.generator.modules() if isinstance(m, bionn.WindowedLayer)]
+    grids = [
+        (m.window_spec.x_width, m.window_spec.y_width)
+        for m in gan.generator.modules()
+        if isinstance(m, bionn.WindowedLayer)
+    ]
     assert grids == [(16, 16), (16, 8), (8, 8)]
 
 
@@ -90,8 +101,7 @@ def test_classifier_shapes(model: str) -> None:
     for variant in ClassifierConfig.MODELS[model]:
         for channels in (1, 3):
             options = {"width": 8} if model == "vgg16" else {}
-            net = build("classifier", variant, model=model, channels=channels, classes=7,
-                        **options)
+            net = build("classifier", variant, model=model, channels=channels, classes=7, **options)
             assert net(torch.rand(2, channels, size, size)).shape == (2, 7)
 
 
@@ -107,27 +117,33 @@ def test_bio_variants_report_usage() -> None:
     assert abs(report.windowed_total.usage - 0.5) < 0.1
 
 
-@pytest.mark.parametrize(("kind", "options", "message"), [
-    ("gan", {"image_size": 30}, "does not fit the GAN"),
-    ("gan", {"image_size": 8}, "does not fit the GAN"),
-    ("ddim", {"image_size": 4}, "too small"),
-    ("ddim", {"width": 12}, "divisible by 8"),
-    ("classifier", {"model": "vgg16", "image_size": 28}, "multiple of 32"),
-    ("classifier", {"model": "lenet", "image_size": 8}, "at least 16x16"),
-])
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        ("gan", {"image_size": 30}, "does not fit the GAN"),
+        ("gan", {"image_size": 8}, "does not fit the GAN"),
+        ("ddim", {"image_size": 4}, "too small"),
+        ("ddim", {"width": 12}, "divisible by 8"),
+        ("classifier", {"model": "vgg16", "image_size": 28}, "multiple of 32"),
+        ("classifier", {"model": "lenet", "image_size": 8}, "at least 16x16"),
+    ],
+)
 def test_impossible_sizes(kind: str, options: dict, message: str) -> None:
     with pytest.raises(BuildError, match=message):
         build(kind, "standard", **options)
 
 
-@pytest.mark.parametrize(("kind", "variant", "options", "message"), [
-    ("gan", "mouse", {"usage": 1.5}, "usage must be in"),
-    ("gan", "mouse", {"usage": 0.0}, "usage must be in"),
-    ("gan", "schizo", {}, "unknown variant"),
-    ("gan", "standard", {"model": "stylegan"}, "unknown gan model"),
-    ("classifier", "mouse", {"model": "mlp"}, "unknown variant"),
-    ("nonsense", "standard", {}, "unknown experiment kind"),
-])
+@pytest.mark.parametrize(
+    ("kind", "variant", "options", "message"),
+    [
+        ("gan", "mouse", {"usage": 1.5}, "usage must be in"),
+        ("gan", "mouse", {"usage": 0.0}, "usage must be in"),
+        ("gan", "schizo", {}, "unknown variant"),
+        ("gan", "standard", {"model": "stylegan"}, "unknown gan model"),
+        ("classifier", "mouse", {"model": "mlp"}, "unknown variant"),
+        ("nonsense", "standard", {}, "unknown experiment kind"),
+    ],
+)
 def test_bad_model_options(kind: str, variant: str, options: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         build(kind, variant, **options)

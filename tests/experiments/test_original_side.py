@@ -43,7 +43,7 @@ def test_mouse_script_runs_as_is_up_to_fit(scripts: Path) -> None:
 def test_standard_dcgan_uses_plain_transposed_convs(scripts: Path) -> None:
     source = original_side.patched_source("gan", "standard", scripts, Path("/data/x"))
     assert "mConv2DTranspose" not in source
-    assert "layers.Conv2DTranspose(256, kernel_size=5, strides=2, padding=\"same\")" in source
+    assert 'layers.Conv2DTranspose(256, kernel_size=5, strides=2, padding="same")' in source
 
 
 def test_a_script_without_fit_is_an_error(tmp_path: Path) -> None:

@@ -17,11 +17,23 @@ from bionn.experiments.models.gan import GAN
 
 # DDIM mouse convs in build order: (active, weights)
 DDIM_MOUSE = [
-    (102_312, 294_912), (204_624, 589_824), (204_624, 589_824), (204_624, 589_824),
-    (407_160, 1_179_648), (814_320, 2_359_296), (814_320, 2_359_296), (814_320, 2_359_296),
-    (607_518, 1_769_472), (204_624, 589_824), (407_160, 1_179_648), (204_624, 589_824),
-    (154_080, 442_368), (52_920, 147_456), (102_312, 294_912), (52_920, 147_456),
-]  # fmt: skip
+    (102_312, 294_912),
+    (204_624, 589_824),
+    (204_624, 589_824),
+    (204_624, 589_824),
+    (407_160, 1_179_648),
+    (814_320, 2_359_296),
+    (814_320, 2_359_296),
+    (814_320, 2_359_296),
+    (607_518, 1_769_472),
+    (204_624, 589_824),
+    (407_160, 1_179_648),
+    (204_624, 589_824),
+    (154_080, 442_368),
+    (52_920, 147_456),
+    (102_312, 294_912),
+    (52_920, 147_456),
+]
 # DCGAN generator layers with parameters, in order (Keras summary, trainable)
 GENERATOR = [1_654_784, 32_768, 13_107_712, 1_024, 3_277_056, 512, 819_328, 256, 9_603]
 DISCRIMINATOR = [3_136, 131_200, 524_544, 2_097_664, 8_193]
@@ -46,8 +58,11 @@ def _layers_with_parameters(module: nn.Module) -> list[int]:
 
 
 def _windows(module: nn.Module) -> list[tuple[int, int]]:
-    return [(int(m.expanded_window().count_nonzero()), m.weight.numel())
-            for m in module.modules() if isinstance(m, bionn.WindowedLayer)]  # fmt: skip
+    return [
+        (int(m.expanded_window().count_nonzero()), m.weight.numel())
+        for m in module.modules()
+        if isinstance(m, bionn.WindowedLayer)
+    ]
 
 
 @pytest.mark.parametrize("variant", ["standard", "mouse"])

@@ -39,16 +39,29 @@ def _images(n: int, seed: int = 0) -> ImageData:
 
 
 def _tiny_gan(**extra: object) -> object:
-    return make_config("gan", data="digits", image_size=16, width=8, disc_width=8, batch_size=8,
-                       limit=64, progress=False, device="cpu", checkpoint_every=0,
-                       sample_every=0, log_every=1, **extra)  # fmt: skip
+    return make_config(
+        "gan",
+        data="digits",
+        image_size=16,
+        width=8,
+        disc_width=8,
+        batch_size=8,
+        limit=64,
+        progress=False,
+        device="cpu",
+        checkpoint_every=0,
+        sample_every=0,
+        log_every=1,
+        **extra,
+    )
 
 
 def test_gan_run_logs_points_on_schedule_and_trains_as_without(tmp_path, pooled_extractor):
     common = {"steps": 5, "seed": 3}
     plain = run_training(_tiny_gan(out=str(tmp_path / "plain"), **common))
-    scored = run_training(_tiny_gan(out=str(tmp_path / "scored"), eval_every=2,
-                                    curve_samples=24, **common))  # fmt: skip
+    scored = run_training(
+        _tiny_gan(out=str(tmp_path / "scored"), eval_every=2, curve_samples=24, **common)
+    )
     points = eval_records(read_records(scored.run_dir))
     assert [p["step"] for p in points] == [2, 4, 5]  # every 2 steps and the last one
     assert all(p["eval_metric"] == "FD-pooled" and p["eval_n"] == 24 for p in points)
@@ -67,10 +80,16 @@ def test_inception_curves_score_kid_on_the_fixed_sample(tmp_path):
     images = torch.randint(0, 256, (40, 3, 16, 16), generator=generator, dtype=torch.uint8)
     train = ImageData(images, torch.zeros(40, dtype=torch.long), 1, "folder")
     config = _tiny_gan(out=str(tmp_path / "run"))
-    model = build("gan", "standard", image_size=16, width=8, disc_width=8, channels=3,
-                  classes=1)  # fmt: skip
-    evaluator = make_evaluator(config, train, None, torch.device("cpu"), n=24,
-                               cache_dir=tmp_path, extractor=(_pooled_features, "FID"))
+    model = build("gan", "standard", image_size=16, width=8, disc_width=8, channels=3, classes=1)
+    evaluator = make_evaluator(
+        config,
+        train,
+        None,
+        torch.device("cpu"),
+        n=24,
+        cache_dir=tmp_path,
+        extractor=(_pooled_features, "FID"),
+    )
     record = evaluator(model)
     assert record["eval_metric"] == "KID" and record["eval_n"] == 24
     # the value is KID between the fixed real subset and the fixed-noise samples
@@ -79,16 +98,29 @@ def test_inception_curves_score_kid_on_the_fixed_sample(tmp_path):
     from bionn.metrics.images import to_float
 
     real = _pooled_features(images[_fixed_subset(40, 24)].float() / 255)
-    fake = _pooled_features(to_float(sample_images(model, 24, seed=EVAL_SEED, steps=20,
-                                                   batch_size=250)))
+    fake = _pooled_features(
+        to_float(sample_images(model, 24, seed=EVAL_SEED, steps=20, batch_size=250))
+    )
     expected, _ = kernel_distance(real, fake, subset_size=24)
     assert record["eval_value"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_classifier_points_are_test_accuracy(tmp_path):
-    config = make_config("classifier", model="mlp", data="digits", width=16, batch_size=16,
-                         steps=6, limit=64, eval_every=3, curve_samples=50, progress=False,
-                         device="cpu", checkpoint_every=0, out=str(tmp_path / "run"))  # fmt: skip
+    config = make_config(
+        "classifier",
+        model="mlp",
+        data="digits",
+        width=16,
+        batch_size=16,
+        steps=6,
+        limit=64,
+        eval_every=3,
+        curve_samples=50,
+        progress=False,
+        device="cpu",
+        checkpoint_every=0,
+        out=str(tmp_path / "run"),
+    )
     result = run_training(config)
     points = eval_records(read_records(result.run_dir))
     assert [p["step"] for p in points] == [3, 6]
@@ -99,10 +131,10 @@ def test_classifier_points_are_test_accuracy(tmp_path):
 
 def test_fixed_sample_same_model_same_score_and_mode_restored():
     config = _tiny_gan()
-    model = build("gan", "standard", image_size=16, width=8, disc_width=8, channels=1,
-                  classes=10)  # fmt: skip
-    evaluator = make_evaluator(config, _images(40), None, torch.device("cpu"), 30,
-                               extractor=FAKE_EXTRACTOR)  # fmt: skip
+    model = build("gan", "standard", image_size=16, width=8, disc_width=8, channels=1, classes=10)
+    evaluator = make_evaluator(
+        config, _images(40), None, torch.device("cpu"), 30, extractor=FAKE_EXTRACTOR
+    )
     model.train()
     rng_before = torch.get_rng_state()
     first, second = evaluator(model), evaluator(model)

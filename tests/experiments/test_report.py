@@ -8,8 +8,19 @@ from bionn.experiments.report import write_compare_report, write_sweep_report
 from bionn.experiments.results import RunScores, UsageTotals, summarise
 
 
-def _result(tmp_path, value, seed, metric_value, *, kind="gan", variant="mouse", usage=None,
-            converged=True, records=None, samples=False):
+def _result(
+    tmp_path,
+    value,
+    seed,
+    metric_value,
+    *,
+    kind="gan",
+    variant="mouse",
+    usage=None,
+    converged=True,
+    records=None,
+    samples=False,
+):
     run = tmp_path / "s" / "runs" / f"p-{value}-s{seed}"
     run.mkdir(parents=True)
     if samples:
@@ -19,26 +30,50 @@ def _result(tmp_path, value, seed, metric_value, *, kind="gan", variant="mouse",
         Image.new("L", (8, 8), color=int(200 * value)).save(run / "samples" / "final.png")
     if records:
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    result = {"metric": "FID" if kind == "gan" else "test accuracy", "value": metric_value,
-              "higher_is_better": kind != "gan", "converged": converged, "run": str(run),
-              "kind": kind, "variant": variant, "seed": seed,
-              "usage": usage if usage is not None else value, "usage_total": 0.9,
-              "radius": None if variant == "standard" else 0.2 + value, "reduction": None,
-              "parameters": 1000, "weights": 800, "active_weights": 800 * value,
-              "time_s": 1.0, "kid_mean": 0.01, "kid_std": 0.001, "grid_value": value}
+    result = {
+        "metric": "FID" if kind == "gan" else "test accuracy",
+        "value": metric_value,
+        "higher_is_better": kind != "gan",
+        "converged": converged,
+        "run": str(run),
+        "kind": kind,
+        "variant": variant,
+        "seed": seed,
+        "usage": usage if usage is not None else value,
+        "usage_total": 0.9,
+        "radius": None if variant == "standard" else 0.2 + value,
+        "reduction": None,
+        "parameters": 1000,
+        "weights": 800,
+        "active_weights": 800 * value,
+        "time_s": 1.0,
+        "kid_mean": 0.01,
+        "kid_std": 0.001,
+        "grid_value": value,
+    }
     if kind == "classifier":
         last = records[-1]
         result.update({k: last[k] for k in ("train_acc", "test_acc", "train_loss", "test_loss")})
-        result.update({"overfitting": last["test_loss"] - min(r["test_loss"] for r in records),
-                       "gap": last["train_acc"] - last["test_acc"]})
+        result.update(
+            {
+                "overfitting": last["test_loss"] - min(r["test_loss"] for r in records),
+                "gap": last["train_acc"] - last["test_acc"],
+            }
+        )
     results = tmp_path / "s" / "results"
     results.mkdir(exist_ok=True)
     (results / f"p-{value}-s{seed}.json").write_text(json.dumps(result))
 
 
 def _spec(tmp_path, kind, param, values, seeds) -> None:
-    spec = {"kind": kind, "param": param, "values": values, "seeds": seeds,
-            "base": {"data": "digits"}, "evaluation": {}}
+    spec = {
+        "kind": kind,
+        "param": param,
+        "values": values,
+        "seeds": seeds,
+        "base": {"data": "digits"},
+        "evaluation": {},
+    }
     (tmp_path / "s").mkdir(exist_ok=True)
     (tmp_path / "s" / "sweep.json").write_text(json.dumps(spec))
 
@@ -76,11 +111,19 @@ def test_gan_sweep_report_shows_each_values_samples(tmp_path) -> None:
 
 def test_classifier_sweep_report_has_overfitting_curves(tmp_path) -> None:
     _spec(tmp_path, "classifier", "reduction", [0.0, 0.9], [0])
-    rising = [{"epoch": e, "step": e, "train_loss": 1 / (e + 1), "train_acc": 0.9 + e / 100,
-               "test_loss": 0.5 + abs(e - 1) / 10, "test_acc": 0.9} for e in range(4)]
+    rising = [
+        {
+            "epoch": e,
+            "step": e,
+            "train_loss": 1 / (e + 1),
+            "train_acc": 0.9 + e / 100,
+            "test_loss": 0.5 + abs(e - 1) / 10,
+            "test_acc": 0.9,
+        }
+        for e in range(4)
+    ]
     flat = [{**r, "test_loss": 0.5 - r["epoch"] / 100} for r in rising]
-    _result(tmp_path, 0.0, 0, 0.9, kind="classifier", variant="standard", usage=1.0,
-            records=rising)
+    _result(tmp_path, 0.0, 0, 0.9, kind="classifier", variant="standard", usage=1.0, records=rising)
     _result(tmp_path, 0.9, 0, 0.9, kind="classifier", variant="schizo", usage=0.1, records=flat)
     path = write_sweep_report(tmp_path / "s")
     text = path.read_text()
@@ -91,10 +134,21 @@ def test_classifier_sweep_report_has_overfitting_curves(tmp_path) -> None:
 
 
 def _scores(value: float, seed: int, variant: str = "mouse", **extra) -> RunScores:
-    return RunScores(run="r", kind="gan", variant=variant, seed=seed, metric="FID", value=value,
-                     higher_is_better=False, converged=value < 100,
-                     usage=UsageTotals(windowed=0.4, total=0.5, weights=10, active=4),
-                     parameters=1, time_s=1.0, radius=0.4, **extra)
+    return RunScores(
+        run="r",
+        kind="gan",
+        variant=variant,
+        seed=seed,
+        metric="FID",
+        value=value,
+        higher_is_better=False,
+        converged=value < 100,
+        usage=UsageTotals(windowed=0.4, total=0.5, weights=10, active=4),
+        parameters=1,
+        time_s=1.0,
+        radius=0.4,
+        **extra,
+    )
 
 
 def test_summarise_statistics() -> None:
@@ -107,23 +161,46 @@ def test_summarise_statistics() -> None:
 
 
 def test_run_scores_read_evaluation_dicts_and_round_trip() -> None:
-    flat = {"metric": "FID", "value": 40.0, "higher_is_better": False, "converged": True,
-            "run": "r", "kind": "gan", "variant": "mouse", "seed": 1, "usage": 0.35,
-            "usage_total": 0.4, "weights": 100, "active_weights": 35, "radius": 0.4,
-            "reduction": None, "parameters": 120, "time_s": 2.0, "kid_mean": 0.01,
-            "kid_std": 0.002, "n_fake": 70}
+    flat = {
+        "metric": "FID",
+        "value": 40.0,
+        "higher_is_better": False,
+        "converged": True,
+        "run": "r",
+        "kind": "gan",
+        "variant": "mouse",
+        "seed": 1,
+        "usage": 0.35,
+        "usage_total": 0.4,
+        "weights": 100,
+        "active_weights": 35,
+        "radius": 0.4,
+        "reduction": None,
+        "parameters": 120,
+        "time_s": 2.0,
+        "kid_mean": 0.01,
+        "kid_std": 0.002,
+        "n_fake": 70,
+    }
     scores = RunScores.from_dict(flat)
     assert scores.usage == UsageTotals(windowed=0.35, total=0.4, weights=100, active=35)
     assert scores.extras == {"n_fake": 70} and scores.kid_mean == 0.01
     assert RunScores.from_dict(json.loads(json.dumps(scores.to_dict()))) == scores
-    summary = {"usage": {"windowed": 0.3, "total": 0.5,
-                         "layers": [{"weights": 10, "active": 3}, {"weights": 20, "active": 10}]}}
+    summary = {
+        "usage": {
+            "windowed": 0.3,
+            "total": 0.5,
+            "layers": [{"weights": 10, "active": 3}, {"weights": 20, "active": 10}],
+        }
+    }
     assert UsageTotals.from_summary(summary) == UsageTotals(0.3, 0.5, 20, 10)
 
 
 def test_report_reads_compare_folders(tmp_path, capsys) -> None:
-    runs = {"standard": [_scores(50.0, 0, "standard"), _scores(52.0, 1, "standard")],
-            "mouse": [_scores(40.0, 0), _scores(44.0, 1)]}
+    runs = {
+        "standard": [_scores(50.0, 0, "standard"), _scores(52.0, 1, "standard")],
+        "mouse": [_scores(40.0, 0), _scores(44.0, 1)],
+    }
     meta = {"title": "gan dcgan on digits: standard vs mouse", "command": "bionn compare gan"}
     write_compare_report(tmp_path / "demo" / "gan", meta, runs)
     first = (tmp_path / "demo" / "gan" / "report.md").read_text()
@@ -143,14 +220,27 @@ def test_report_reads_compare_folders(tmp_path, capsys) -> None:
 
 def test_report_combines_several_folders_into_one_page(tmp_path, capsys) -> None:
     runs = {"standard": [_scores(50.0, 0, "standard")], "mouse": [_scores(40.0, 0)]}
-    write_compare_report(tmp_path / "gan", {"title": "GAN", "command": "bionn compare gan"},
-                         runs)  # fmt: skip
+    write_compare_report(tmp_path / "gan", {"title": "GAN", "command": "bionn compare gan"}, runs)
     _spec(tmp_path, "gan", "usage", [0.5], [0])
     _result(tmp_path, 0.5, 0, 30.0)
     (tmp_path / "intro.md").write_text("Measured on a 2-core CPU.\n")
     page = tmp_path / "docs" / "results.md"
-    assert main(["report", str(tmp_path / "gan"), str(tmp_path / "s"), "--combined", str(page),
-                 "--title", "Results", "--intro", str(tmp_path / "intro.md")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "gan"),
+                str(tmp_path / "s"),
+                "--combined",
+                str(page),
+                "--title",
+                "Results",
+                "--intro",
+                str(tmp_path / "intro.md"),
+            ]
+        )
+        == 0
+    )
     assert f"combined page written to {page}" in capsys.readouterr().out
     text = page.read_text()
     assert text.startswith("# Results\n\nMeasured on a 2-core CPU.")
@@ -159,8 +249,19 @@ def test_report_combines_several_folders_into_one_page(tmp_path, capsys) -> None
     assert "(results/gan/metric.png)" in text and "(results/s/metric_vs_usage.png)" in text
     for figure in ("gan/metric.png", "s/metric_vs_usage.png"):
         assert (tmp_path / "docs" / "results" / figure).stat().st_size > 0
-    assert main(["report", str(tmp_path / "gan"), "--combined", str(page), "--intro",
-                 str(tmp_path / "missing.md")]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "gan"),
+                "--combined",
+                str(page),
+                "--intro",
+                str(tmp_path / "missing.md"),
+            ]
+        )
+        == 2
+    )
     assert "missing.md" in capsys.readouterr().err
 
 

@@ -16,8 +16,17 @@ from _exp_helpers import bionn_process, run_cli, subprocess_env, train_args
 
 STEPS = 40
 # a mouse DDIM: dropout, EMA, noise and data order all have to line up after the resume
-RUN = ["--variant", "mouse", "--checkpoint-every", "5", "--sample-every", "0", "--log-every",
-       "5", "--deterministic"]
+RUN = [
+    "--variant",
+    "mouse",
+    "--checkpoint-every",
+    "5",
+    "--sample-every",
+    "0",
+    "--log-every",
+    "5",
+    "--deterministic",
+]
 
 
 def _wait_for(path: Path, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -41,8 +50,20 @@ def _torchrun(out: Path, *args: str) -> list[str]:
     with socket.socket() as probe:  # a free port: other test runs may use the default one
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-            "--master-addr", "127.0.0.1", "--master-port", str(port), "-m", "bionn.cli", *args]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(port),
+        "-m",
+        "bionn.cli",
+        *args,
+    ]
 
 
 def _weights(run_dir: Path) -> dict[str, dict[str, torch.Tensor]]:
@@ -50,8 +71,9 @@ def _weights(run_dir: Path) -> dict[str, dict[str, torch.Tensor]]:
     return {"model": payload["model"], "ema": payload["ema"], "step": payload["step"]}
 
 
-def test_sigkill_then_resume_matches_uninterrupted(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_sigkill_then_resume_matches_uninterrupted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     victim = bionn_process(*train_args("ddim", killed, *RUN, steps=STEPS))
     _wait_for(killed / "checkpoints" / "last.pt", victim)
@@ -76,8 +98,9 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path: Path,
 
 def test_ctrl_c_writes_checkpoint(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    process = bionn_process(*train_args("gan", out, "--checkpoint-every", "0", "--log-every",
-                                        "1", steps=100000))
+    process = bionn_process(
+        *train_args("gan", out, "--checkpoint-every", "0", "--log-every", "1", steps=100000)
+    )
     _wait_for(out / "metrics.jsonl", process)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -90,8 +113,9 @@ def test_ctrl_c_writes_checkpoint(tmp_path: Path) -> None:
 
 def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     out = tmp_path / "ddp"
-    command = _torchrun(out, *train_args("classifier", out, "--device", "cpu",
-                                         "--checkpoint-every", "2", steps=4))
+    command = _torchrun(
+        out, *train_args("classifier", out, "--device", "cpu", "--checkpoint-every", "2", steps=4)
+    )
     result = subprocess.run(command, env=subprocess_env(), capture_output=True, timeout=180)
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     summary = json.loads((out / "summary.json").read_text())
@@ -106,8 +130,9 @@ def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
 def test_ddp_gan_and_ddim(tmp_path: Path) -> None:
     for kind in ("gan", "ddim"):
         out = tmp_path / kind
-        command = _torchrun(out, *train_args(kind, out, "--device", "cpu", "--variant", "mouse",
-                                             steps=3))
+        command = _torchrun(
+            out, *train_args(kind, out, "--device", "cpu", "--variant", "mouse", steps=3)
+        )
         result = subprocess.run(command, env=subprocess_env(), capture_output=True, timeout=300)
         assert result.returncode == 0, result.stderr.decode()[-3000:]
         assert json.loads((out / "summary.json").read_text())["world_size"] == 2

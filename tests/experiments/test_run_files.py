@@ -30,8 +30,9 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_atomic_write_has_umask_permissions_and_leaves_nothing_on_failure(tmp_path: Path,
-                                                                         umask_022) -> None:
+def test_atomic_write_has_umask_permissions_and_leaves_nothing_on_failure(
+    tmp_path: Path, umask_022
+) -> None:
     path = save_torch({"x": torch.zeros(2)}, tmp_path / "sub" / "a.pt")
     assert _mode(path) == 0o644  # mkstemp would give 0600
     os.umask(0o077)
@@ -62,20 +63,27 @@ def test_clear_stale_temporaries(tmp_path: Path, caplog: pytest.LogCaptureFixtur
 
 def test_run_outputs_readable_milestones_and_model_file(tmp_path: Path, capsys, umask_022) -> None:
     out = tmp_path / "run"
-    code, _, err = run_cli(capsys, *train_args("gan", out, "--checkpoint-every", "1", "--keep",
-                                               "2", steps=5))  # fmt: skip
+    code, _, err = run_cli(
+        capsys, *train_args("gan", out, "--checkpoint-every", "1", "--keep", "2", steps=5)
+    )
     assert code == 0, err
     checkpoints = out / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == [
-        "last.pt", "step-000000004.pt", "step-000000005.pt"]  # the newest 2 besides last.pt
+        "last.pt",
+        "step-000000004.pt",
+        "step-000000005.pt",
+    ]  # the newest 2 besides last.pt
     for path in [*checkpoints.iterdir(), out / "model.safetensors", out / "config.json"]:
         assert _mode(path) == 0o644, path
     assert torch.load(checkpoints / "step-000000004.pt", weights_only=True)["step"] == 4
     from_file = load_checkpoint(out / "model.safetensors")
     from_checkpoint = load_checkpoint(out)
     assert from_file.step == 5 and from_file.config == from_checkpoint.config
-    for (name, a), b in zip(from_file.model.state_dict().items(),
-                            from_checkpoint.model.state_dict().values(), strict=True):
+    for (name, a), b in zip(
+        from_file.model.state_dict().items(),
+        from_checkpoint.model.state_dict().values(),
+        strict=True,
+    ):
         assert torch.equal(a, b), name
 
 
@@ -98,8 +106,9 @@ def _tiny_run(tmp_path: Path, capsys, *extra: str, steps: int = 3) -> Path:
     return out
 
 
-def test_resume_drops_a_torn_last_line_and_stale_temporaries(tmp_path: Path, capsys,
-                                                             caplog) -> None:
+def test_resume_drops_a_torn_last_line_and_stale_temporaries(
+    tmp_path: Path, capsys, caplog
+) -> None:
     out = _tiny_run(tmp_path, capsys)
     log = out / "metrics.jsonl"
     with log.open("a") as handle:

@@ -51,8 +51,9 @@ def test_clear_difference_names_the_better_side_either_direction():
 
 def test_interval_without_significance_is_no_clear_difference():
     # three runs per side: the bootstrap interval excludes 0 while Welch p is about 0.07
-    c = compare_groups("dense", [0.8815, 0.876, 0.877], "random", [0.874, 0.873, 0.8715],
-                       higher_is_better=True)  # fmt: skip
+    c = compare_groups(
+        "dense", [0.8815, 0.876, 0.877], "random", [0.874, 0.873, 0.8715], higher_is_better=True
+    )
     assert c.difference_ci[1] < 0 and c.welch_p > 0.05
     assert c.verdict == "no clear difference (Welch p >= 0.05)"
 
@@ -83,5 +84,12 @@ def test_sentence_and_dict_carry_every_figure():
     c = compare_groups("standard", [2.0, 2.1, 2.2], "mouse", [3.0, 3.1, 3.3])
     text = c.sentence()
     assert "Hedges' g" in text and "95 % bootstrap CI" in text and "Welch t-test p" in text
-    assert set(c.to_dict()) >= {"difference", "difference_ci", "hedges_g", "hedges_g_ci",
-                                "welch_p", "conclusive", "verdict"}  # fmt: skip
+    assert set(c.to_dict()) >= {
+        "difference",
+        "difference_ci",
+        "hedges_g",
+        "hedges_g_ci",
+        "welch_p",
+        "conclusive",
+        "verdict",
+    }

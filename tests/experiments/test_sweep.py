@@ -64,8 +64,16 @@ def test_points_train_seed_by_seed(tmp_path, monkeypatch) -> None:
         return real_ensure(config)
 
     monkeypatch.setattr(study_module, "ensure_run", record)
-    sweep("classifier", TINY_CLASSIFIER, "reduction", [0.0, 0.5], [0, 1], EvalSettings(),
-          tmp_path / "s", log=_quiet)
+    sweep(
+        "classifier",
+        TINY_CLASSIFIER,
+        "reduction",
+        [0.0, 0.5],
+        [0, 1],
+        EvalSettings(),
+        tmp_path / "s",
+        log=_quiet,
+    )
     # every value once, then each again
     assert order == [("standard", 0), ("schizo", 0), ("standard", 1), ("schizo", 1)]
 
@@ -78,23 +86,39 @@ def test_folder_of_another_configuration_is_refused(tmp_path) -> None:
     with pytest.raises(StudyError, match=r"another configuration \(differs in values\)"):
         sweep("classifier", TINY_CLASSIFIER, "reduction", [0.7], [0], EvalSettings(), out)
     with pytest.raises(StudyError, match="base"):
-        sweep("classifier", {**TINY_CLASSIFIER, "width": 8}, "reduction", [0.5], [0],
-              EvalSettings(), out)
+        sweep(
+            "classifier",
+            {**TINY_CLASSIFIER, "width": 8},
+            "reduction",
+            [0.5],
+            [0],
+            EvalSettings(),
+            out,
+        )
     assert (out / "sweep.json").read_text() == before
     assert sorted(p.read_text() for p in (out / "results").iterdir()) == results_before
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
     with pytest.raises(StudyError, match="not empty"):
-        sweep("classifier", TINY_CLASSIFIER, "reduction", [0.5], [0], EvalSettings(),
-              tmp_path / "busy")
+        sweep(
+            "classifier",
+            TINY_CLASSIFIER,
+            "reduction",
+            [0.5],
+            [0],
+            EvalSettings(),
+            tmp_path / "busy",
+        )
 
 
 @pytest.mark.usefixtures("fast_proxy")
 def test_gan_usage_sweep_reports_radius(tmp_path) -> None:
     settings = EvalSettings(n_samples=70, kid_samples=0, cache_dir=str(tmp_path / "cache"))
     sweep("gan", TINY_GAN, "usage", [0.5, 1.0], [0], settings, tmp_path / "s", log=_quiet)
-    results = {json.loads(p.read_text())["grid_value"]: json.loads(p.read_text())
-               for p in (tmp_path / "s" / "results").iterdir()}
+    results = {
+        json.loads(p.read_text())["grid_value"]: json.loads(p.read_text())
+        for p in (tmp_path / "s" / "results").iterdir()
+    }
     assert results[1.0]["variant"] == "standard" and results[1.0]["radius"] is None
     assert results[0.5]["variant"] == "mouse" and results[0.5]["radius"] > 0
     assert results[0.5]["usage"]["windowed"] == pytest.approx(0.5, abs=0.1)
@@ -108,19 +132,37 @@ def test_grid_and_shard_parsing() -> None:
             parse_shard(bad)
 
 
-@pytest.mark.parametrize(("kind", "param", "values", "message"), [
-    ("gan", "usage", "1.5,0.35", "--values: 1.5 is not a valid usage: --usage must be in (0, 1]"),
-    ("gan", "usage", "20,35,50", "--values: 20 is not a valid usage: --usage must be in (0, 1] "
-                                 "(a fraction of the weights: 0.35 keeps 35 %)"),
-    ("gan", "radius", "0.4,-1", "--values: -1 is not a valid radius: --radius must be > 0"),
-    ("classifier", "reduction", "0.5,1", "--values: 1 is not a valid reduction: --reduction "
-                                         "must be in [0, 1)"),
-    ("gan", "reduction", "0.5", "--param reduction does not apply to the mouse variant"),
-    ("classifier", "radius", "0.5", "--param radius does not apply to the schizo variant"),
-    ("gan", "usage", "0.5,0.5", "--values repeats a value"),
-])
-def test_sweep_checks_every_value_before_any_run(kind, param, values, message, tmp_path, capsys,
-                                                 monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("kind", "param", "values", "message"),
+    [
+        (
+            "gan",
+            "usage",
+            "1.5,0.35",
+            "--values: 1.5 is not a valid usage: --usage must be in (0, 1]",
+        ),
+        (
+            "gan",
+            "usage",
+            "20,35,50",
+            "--values: 20 is not a valid usage: --usage must be in (0, 1] "
+            "(a fraction of the weights: 0.35 keeps 35 %)",
+        ),
+        ("gan", "radius", "0.4,-1", "--values: -1 is not a valid radius: --radius must be > 0"),
+        (
+            "classifier",
+            "reduction",
+            "0.5,1",
+            "--values: 1 is not a valid reduction: --reduction must be in [0, 1)",
+        ),
+        ("gan", "reduction", "0.5", "--param reduction does not apply to the mouse variant"),
+        ("classifier", "radius", "0.5", "--param radius does not apply to the schizo variant"),
+        ("gan", "usage", "0.5,0.5", "--values repeats a value"),
+    ],
+)
+def test_sweep_checks_every_value_before_any_run(
+    kind, param, values, message, tmp_path, capsys, monkeypatch
+) -> None:
     import bionn.experiments.study as study_module
 
     monkeypatch.setattr(study_module, "ensure_run", lambda config: pytest.fail("trained"))
@@ -133,8 +175,9 @@ def test_sweep_checks_every_value_before_any_run(kind, param, values, message, t
 
 def test_swept_option_cannot_also_be_fixed(tmp_path) -> None:
     with pytest.raises(StudyError, match="--usage is the swept option"):
-        sweep("gan", {**TINY_GAN, "usage": 0.3}, "usage", [0.5], [0], EvalSettings(),
-              tmp_path / "s")
+        sweep(
+            "gan", {**TINY_GAN, "usage": 0.3}, "usage", [0.5], [0], EvalSettings(), tmp_path / "s"
+        )
     assert not (tmp_path / "s").exists()
 
 
@@ -142,16 +185,40 @@ def test_sweep_takes_trains_options(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["sweep", "gan", "--help"])
     text = capsys.readouterr().out
-    for option in ("--disc-width", "--keras-mode, --no-keras-mode", "--precision {fp32,bf16,fp16}",
-                   "--values", "--shard", "--eval-samples", "Example:"):
+    for option in (
+        "--disc-width",
+        "--keras-mode, --no-keras-mode",
+        "--precision {fp32,bf16,fp16}",
+        "--values",
+        "--shard",
+        "--eval-samples",
+        "Example:",
+    ):
         assert option in text
     assert "--set" not in text and "--variant" not in text and "--seed " not in text
 
 
 def test_sweep_cli(tmp_path, capsys) -> None:
-    base = ["sweep", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
-            "--limit", "200", "--seeds", "1", "--param", "reduction", "--device", "cpu",
-            "--out", str(tmp_path / "s")]
+    base = [
+        "sweep",
+        "classifier",
+        "--data",
+        "digits",
+        "--width",
+        "16",
+        "--epochs",
+        "1",
+        "--limit",
+        "200",
+        "--seeds",
+        "1",
+        "--param",
+        "reduction",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "s"),
+    ]
     assert main([*base, "--values", "0,x"]) == 2
     assert "--values" in capsys.readouterr().err
     assert main([*base, "--values", "0,0.5", "--shard", "2/2"]) == 2
@@ -181,9 +248,34 @@ def test_interrupted_sweep_cli_points_to_the_scored_points(tmp_path, capsys, mon
 
     monkeypatch.setattr(study_module, "ensure_run", interrupt_second)
     out = tmp_path / "s"
-    assert main(["sweep", "classifier", "--data", "digits", "--width", "16", "--epochs", "1",
-                 "--limit", "200", "--seeds", "1", "--param", "reduction", "--values", "0,0.5",
-                 "--device", "cpu", "--no-progress", "--out", str(out)]) == 130
+    assert (
+        main(
+            [
+                "sweep",
+                "classifier",
+                "--data",
+                "digits",
+                "--width",
+                "16",
+                "--epochs",
+                "1",
+                "--limit",
+                "200",
+                "--seeds",
+                "1",
+                "--param",
+                "reduction",
+                "--values",
+                "0,0.5",
+                "--device",
+                "cpu",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 130
+    )
     err = capsys.readouterr().err
     assert f"the same command resumes in {out}" in err
     assert f"`bionn report {out}` reports the 1 point(s) scored" in err

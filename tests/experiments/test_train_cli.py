@@ -19,14 +19,26 @@ def _records(run_dir: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("kind", ["gan", "ddim"])
-def test_train_generative_files(kind: str, tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_generative_files(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
-    code, _, err = run_cli(capsys, *train_args(kind, out, "--variant", "mouse",
-                                               "--sample-every", "2", "--checkpoint-every", "2"))
+    code, _, err = run_cli(
+        capsys,
+        *train_args(
+            kind, out, "--variant", "mouse", "--sample-every", "2", "--checkpoint-every", "2"
+        ),
+    )
     assert code == 0, err
-    for name in ("config.json", "metrics.jsonl", "summary.json", "usage.txt",
-                 "checkpoints/last.pt", "samples/step_0000002.png", "samples/final.png"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "usage.txt",
+        "checkpoints/last.pt",
+        "samples/step_0000002.png",
+        "samples/final.png",
+    ):
         assert (out / name).is_file(), name
     assert "windowed total" in err  # the usage report is printed
     summary = json.loads((out / "summary.json").read_text())
@@ -35,8 +47,16 @@ def test_train_generative_files(kind: str, tmp_path: Path,
     assert summary["config"]["variant"] == "mouse" and summary["versions"]["torch"]
     assert [r["step"] for r in _records(out)] == [1, 2, 3]
     payload = torch.load(out / "checkpoints/last.pt", weights_only=True)
-    assert {"model", "optimizer", "scaler", "ema", "step", "config", "rng_states",
-            "version"} <= set(payload)
+    assert {
+        "model",
+        "optimizer",
+        "scaler",
+        "ema",
+        "step",
+        "config",
+        "rng_states",
+        "version",
+    } <= set(payload)
     assert (payload["ema"] is not None) == (kind == "ddim")
     with Image.open(out / "samples/final.png") as grid:
         assert grid.size[0] > 16
@@ -44,9 +64,26 @@ def test_train_generative_files(kind: str, tmp_path: Path,
 
 def test_train_classifier_curves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", "classifier", "--model", "mlp", "--variant", "schizo",
-                           "--usage", "0.3", "--epochs", "2", "--batch-size", "64",
-                           "--limit", "256", "--no-progress", "--out", str(out))
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "classifier",
+        "--model",
+        "mlp",
+        "--variant",
+        "schizo",
+        "--usage",
+        "0.3",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--limit",
+        "256",
+        "--no-progress",
+        "--out",
+        str(out),
+    )
     assert code == 0, err
     epochs = [r for r in _records(out) if "test_acc" in r]
     assert [r["epoch"] for r in epochs] == [0, 1]
@@ -57,17 +94,35 @@ def test_train_classifier_curves(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_train_on_mnist_and_image_folder(tmp_path: Path, data_root: Path) -> None:
-    config = make_config("classifier", model="lenet", variant="mouse", data="mnist",
-                         data_root=str(data_root), steps=2, limit=64, progress=False,
-                         out=str(tmp_path / "mnist"))
+    config = make_config(
+        "classifier",
+        model="lenet",
+        variant="mouse",
+        data="mnist",
+        data_root=str(data_root),
+        steps=2,
+        limit=64,
+        progress=False,
+        out=str(tmp_path / "mnist"),
+    )
     assert run_training(config).summary["config"]["channels"] == 1
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(10):
         Image.new("RGB", (24, 20), (20 * i, 0, 0)).save(folder / f"{i}.png")
-    config = make_config("gan", data=str(folder), image_size=16, width=8, disc_width=8,
-                         batch_size=4, steps=2, progress=False, n_samples=4,
-                         cache_dir=str(tmp_path / "cache"), out=str(tmp_path / "gan"))
+    config = make_config(
+        "gan",
+        data=str(folder),
+        image_size=16,
+        width=8,
+        disc_width=8,
+        batch_size=4,
+        steps=2,
+        progress=False,
+        n_samples=4,
+        cache_dir=str(tmp_path / "cache"),
+        out=str(tmp_path / "gan"),
+    )
     result = run_training(config)
     assert result.status == "completed" and result.summary["config"]["channels"] == 3
 
@@ -75,9 +130,22 @@ def test_train_on_mnist_and_image_folder(tmp_path: Path, data_root: Path) -> Non
 def test_sample_cli_and_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     assert run_cli(capsys, *train_args("ddim", out))[0] == 0
-    code, stdout, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--n-samples", "5",
-                                "--sampling-steps", "2", "--grid", str(tmp_path / "grid.png"),
-                                "--out", str(tmp_path / "single"), "--device", "cpu")
+    code, stdout, err = run_cli(
+        capsys,
+        "sample",
+        "--checkpoint",
+        str(out),
+        "--n-samples",
+        "5",
+        "--sampling-steps",
+        "2",
+        "--grid",
+        str(tmp_path / "grid.png"),
+        "--out",
+        str(tmp_path / "single"),
+        "--device",
+        "cpu",
+    )
     assert code == 0, err
     assert (tmp_path / "grid.png").is_file()
     assert sorted(p.name for p in (tmp_path / "single").iterdir())[-1] == "000004.png"
@@ -90,8 +158,9 @@ def test_sample_cli_and_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_bf16_autocast_on_cpu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bf16"
-    code, _, err = run_cli(capsys, *train_args("ddim", out, "--precision", "bf16",
-                                               "--variant", "mouse"))
+    code, _, err = run_cli(
+        capsys, *train_args("ddim", out, "--precision", "bf16", "--variant", "mouse")
+    )
     assert code == 0, err
     assert json.loads((out / "summary.json").read_text())["final"]["loss"] > 0
 
@@ -100,16 +169,29 @@ def test_import_bionn_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, bionn; heavy = [m for m in ('bionn.experiments', 'torchvision', "
-            "'matplotlib', 'sklearn') if m in sys.modules]; print(heavy)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, bionn; heavy = [m for m in ('bionn.experiments', 'torchvision', "
+        "'matplotlib', 'sklearn') if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
 def test_keras_mode_keeps_batchnorm_frozen(tmp_path: Path) -> None:
-    config = make_config("gan", image_size=16, width=8, disc_width=8, batch_size=8, steps=2,
-                         limit=32, progress=False, keras_mode=True, out=str(tmp_path / "k"))
+    config = make_config(
+        "gan",
+        image_size=16,
+        width=8,
+        disc_width=8,
+        batch_size=8,
+        steps=2,
+        limit=32,
+        progress=False,
+        keras_mode=True,
+        out=str(tmp_path / "k"),
+    )
     run_training(config)
     model = load_checkpoint(tmp_path / "k").model
     bn = model.generator.stem[1]
@@ -117,15 +199,28 @@ def test_keras_mode_keeps_batchnorm_frozen(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("lacks_bf16", [True, False])
-def test_bf16_on_a_cpu_without_bf16_convolutions_warns(lacks_bf16: bool, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_bf16_on_a_cpu_without_bf16_convolutions_warns(
+    lacks_bf16: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from bionn.experiments.train import runner
 
     monkeypatch.setattr(runner, "cpu_lacks_bf16", lambda device: lacks_bf16)
-    config = make_config("gan", image_size=16, width=8, disc_width=8, batch_size=8, steps=1,
-                         limit=16, progress=False, precision="bf16", device="cpu",
-                         out=str(tmp_path / "b"))  # fmt: skip
+    config = make_config(
+        "gan",
+        image_size=16,
+        width=8,
+        disc_width=8,
+        batch_size=8,
+        steps=1,
+        limit=16,
+        progress=False,
+        precision="bf16",
+        device="cpu",
+        out=str(tmp_path / "b"),
+    )
     with caplog.at_level("WARNING", logger="bionn"):
         run_training(config)
     warned = [r.getMessage() for r in caplog.records if "no native bfloat16" in r.getMessage()]
@@ -150,17 +245,24 @@ BAD_TRAIN = [
     (["train", "gan", "--variant", "mouse", "--usage", "1.5"], "--usage must be in (0, 1]"),
     (["train", "gan", "--variant", "mouse", "--usage", "-0.1"], "--usage must be in (0, 1]"),
     (["train", "ddim", "--data", "cifar10", "--data-root", "/nonexistent"], "pass --download"),
-    (["train", "gan", "--batch-size", "5000", "--image-size", "16", "--width", "8"],
-     "fewer than --batch-size"),
+    (
+        ["train", "gan", "--batch-size", "5000", "--image-size", "16", "--width", "8"],
+        "fewer than --batch-size",
+    ),
     (["train", "gan", "--precision", "fp16", "--device", "cpu"], "fp16 needs CUDA"),
-    (["train", "gan", "--device", "cuda:0"] if not torch.cuda.is_available()
-     else ["train", "gan", "--device", "tpu"], "--device"),
+    (
+        ["train", "gan", "--device", "cuda:0"]
+        if not torch.cuda.is_available()
+        else ["train", "gan", "--device", "tpu"],
+        "--device",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_TRAIN)
-def test_bad_train_input(args: list[str], message: str, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_train_input(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
     config_file = tmp_path / "c.json"
     config_file.write_text('{"variant": "schizo"}')
@@ -171,17 +273,21 @@ def test_bad_train_input(args: list[str], message: str, tmp_path: Path,
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["train", "vae"], "invalid choice: 'vae'"),
-    (["train", "gan", "--colour", "3"], "unrecognized arguments: --colour"),
-    (["train", "gan", "--model", "stylegan"], "argument --model: invalid choice: 'stylegan'"),
-    (["train", "gan", "--variant", "schizo"], "argument --variant: invalid choice: 'schizo'"),
-    (["train", "gan", "--precision", "fp8"], "argument --precision: invalid choice"),
-    (["train", "gan", "--progress", "false"], "unrecognized arguments: false"),
-    (["train", "gan", "--ste", "3"], "unrecognized arguments: --ste"),  # no abbreviations
-])
-def test_unknown_kind_option_or_choice(args: list[str], message: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "vae"], "invalid choice: 'vae'"),
+        (["train", "gan", "--colour", "3"], "unrecognized arguments: --colour"),
+        (["train", "gan", "--model", "stylegan"], "argument --model: invalid choice: 'stylegan'"),
+        (["train", "gan", "--variant", "schizo"], "argument --variant: invalid choice: 'schizo'"),
+        (["train", "gan", "--precision", "fp8"], "argument --precision: invalid choice"),
+        (["train", "gan", "--progress", "false"], "unrecognized arguments: false"),
+        (["train", "gan", "--ste", "3"], "unrecognized arguments: --ste"),  # no abbreviations
+    ],
+)
+def test_unknown_kind_option_or_choice(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 2
@@ -193,8 +299,9 @@ def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     blocker.write_text("x")
     code, _, err = run_cli(capsys, *train_args("gan", blocker / "run"))
     assert code == 2 and "cannot write" in err
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(tmp_path), "--grid",
-                           str(blocker / "grid.png"))
+    code, _, err = run_cli(
+        capsys, "sample", "--checkpoint", str(tmp_path), "--grid", str(blocker / "grid.png")
+    )
     assert code == 2 and "cannot write" in err
 
 
@@ -204,8 +311,9 @@ def test_existing_run_needs_resume(tmp_path: Path, capsys: pytest.CaptureFixture
     before = (out / "checkpoints/last.pt").read_bytes()
     code, _, err = run_cli(capsys, *train_args("gan", out))
     assert code == 2 and "pass --resume" in err
-    code, _, err = run_cli(capsys, "train", "gan", "--out", str(out), "--resume", "--variant",
-                           "mouse")
+    code, _, err = run_cli(
+        capsys, "train", "gan", "--out", str(out), "--resume", "--variant", "mouse"
+    )
     assert code == 2 and "another configuration" in err and "variant" in err
     code, _, err = run_cli(capsys, "train", "ddim", "--out", str(out), "--resume")
     assert code == 2 and "is a 'gan' run" in err
@@ -214,18 +322,21 @@ def test_existing_run_needs_resume(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_bad_checkpoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "absent.pt"
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(missing), "--grid",
-                           str(tmp_path / "g.png"))
+    code, _, err = run_cli(
+        capsys, "sample", "--checkpoint", str(missing), "--grid", str(tmp_path / "g.png")
+    )
     assert code == 2 and "does not exist" in err
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x00garbage" * 10)
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(corrupt), "--grid",
-                           str(tmp_path / "g.png"))
+    code, _, err = run_cli(
+        capsys, "sample", "--checkpoint", str(corrupt), "--grid", str(tmp_path / "g.png")
+    )
     assert code == 2 and "corrupt" in err
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(foreign), "--grid",
-                           str(tmp_path / "g.png"))
+    code, _, err = run_cli(
+        capsys, "sample", "--checkpoint", str(foreign), "--grid", str(tmp_path / "g.png")
+    )
     assert code == 2 and "not a bionn experiment checkpoint" in err
     assert not (tmp_path / "g.png").exists()
     no_resume = tmp_path / "fresh"
@@ -233,12 +344,14 @@ def test_bad_checkpoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 2 and "does not exist" in err and not no_resume.exists()
 
 
-def test_checkpoint_of_other_kind_or_variant(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkpoint_of_other_kind_or_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "clf"
     assert run_cli(capsys, *train_args("classifier", out))[0] == 0
-    code, _, err = run_cli(capsys, "sample", "--checkpoint", str(out), "--grid",
-                           str(tmp_path / "g.png"))
+    code, _, err = run_cli(
+        capsys, "sample", "--checkpoint", str(out), "--grid", str(tmp_path / "g.png")
+    )
     assert code == 2 and "only GAN and DDIM" in err
     from bionn.experiments import CheckpointError
 

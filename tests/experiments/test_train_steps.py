@@ -15,20 +15,24 @@ from bionn.experiments.train.base import Context, Trainer
 from bionn.experiments.train.ddim import CPU_MICRO_BATCH, EMA, DDIMTrainer
 from bionn.experiments.train.gan import GANTrainer
 
-TINY = {"gan": {"image_size": 16, "width": 8, "disc_width": 8},
-        "ddim": {"image_size": 16, "width": 8, "levels": 2}}  # fmt: skip
+TINY = {
+    "gan": {"image_size": 16, "width": 8, "disc_width": 8},
+    "ddim": {"image_size": 16, "width": 8, "levels": 2},
+}
 
 
 def _trainer(kind: str, variant: str = "mouse", **options: Any) -> tuple[Trainer, Tensor, Tensor]:
-    config = make_config(kind, variant=variant, batch_size=4, channels=3,
-                         **{**TINY[kind], **options})  # fmt: skip
+    config = make_config(
+        kind, variant=variant, batch_size=4, channels=3, **{**TINY[kind], **options}
+    )
     torch.manual_seed(0)
     images = torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)
     labels = torch.arange(4) % 10
     model = build_model(config, channels=3, classes=10)
     trainer_class = GANTrainer if kind == "gan" else DDIMTrainer
-    trainer = trainer_class(Context(config, Dist()), model, ImageData(images, labels, 10, "t"),
-                            None)  # fmt: skip
+    trainer = trainer_class(
+        Context(config, Dist()), model, ImageData(images, labels, 10, "t"), None
+    )
     return trainer, images.float() / 255, labels
 
 

@@ -14,14 +14,16 @@ pytestmark = pytest.mark.keras
 
 
 def _model() -> keras.Model:
-    return keras.Sequential([
-        keras.Input((5, 5, 4)),
-        keras.layers.Conv2D(6, 3, name="conv"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="relu", use_bias=False, name="hidden"),
-        SchizoDense(8, usage=0.5, name="schizo"),
-        keras.layers.Dense(3, activation="softmax", name="out"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((5, 5, 4)),
+            keras.layers.Conv2D(6, 3, name="conv"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="relu", use_bias=False, name="hidden"),
+            SchizoDense(8, usage=0.5, name="schizo"),
+            keras.layers.Dense(3, activation="softmax", name="out"),
+        ]
+    )
 
 
 def _recorder(kernel: keras.Variable, seen: list[np.ndarray]):
@@ -32,11 +34,13 @@ def _recorder(kernel: keras.Variable, seen: list[np.ndarray]):
     return evaluate
 
 
-@pytest.mark.parametrize(("name", "n_x", "n_y"), [("hidden", 54, 10), ("conv", 4, 6),
-                                                   ("schizo", 10, 8)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "n_x", "n_y"), [("hidden", 54, 10), ("conv", 4, 6), ("schizo", 10, 8)]
+)
 @pytest.mark.parametrize("pattern", ["diagonal", "gaussian", "striping"])
 def test_evaluation_sees_the_rescaled_pattern_and_the_kernel_comes_back(
-        name: str, n_x: int, n_y: int, pattern: str) -> None:  # fmt: skip
+    name: str, n_x: int, n_y: int, pattern: str
+) -> None:
     model = _model()
     kernel = find_kernel(model, name)
     trained = keras.ops.convert_to_numpy(kernel).copy()
@@ -73,8 +77,9 @@ def test_classifier_evaluator_matches_a_direct_computation() -> None:
     x, y = rng.random((20, 5, 5, 4)).astype("float32"), rng.integers(0, 3, 20)
     metrics = classifier_evaluator(x, y, batch_size=6)(model)
     probs = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
-    assert metrics["loss"] == pytest.approx(float(-np.log(probs[np.arange(20), y]).mean()),
-                                            rel=1e-4)  # fmt: skip
+    assert metrics["loss"] == pytest.approx(
+        float(-np.log(probs[np.arange(20), y]).mean()), rel=1e-4
+    )
     assert metrics["accuracy"] == pytest.approx((probs.argmax(1) == y).mean())
 
 

@@ -20,9 +20,13 @@ pytestmark = pytest.mark.keras
 
 SEED_NAMES = {"mDense", "mConv2D", "mConv2DTranspose", "SzDense", "SzConv2D"}
 CLEAN_NAMES = {
-    "MouseDense", "MouseConv2D", "MouseConv2DTranspose", "SchizoDense", "SchizoConv2D",
+    "MouseDense",
+    "MouseConv2D",
+    "MouseConv2DTranspose",
+    "SchizoDense",
+    "SchizoConv2D",
     "SchizoConv2DTranspose",
-}  # fmt: skip
+}
 KERAS_TYPES = {
     "WindowedDense": keras.layers.Dense,
     "WindowedConv2D": keras.layers.Conv2D,
@@ -44,8 +48,9 @@ def test_import_does_not_load_torch():
         pytest.skip("the torch backend imports torch itself")
     code = "import sys, bionn.keras; print(sorted(m for m in sys.modules if m.startswith('torch')))"
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -55,8 +60,9 @@ def test_windowed_layer_takes_a_recipe_and_records_it():
     layer.build((None, 16))
     twin = mouse.MouseDense(12, activation="relu", usage=0.4, in_grid=(4, 4))
     twin.build((None, 16))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.window),
-                                  keras.ops.convert_to_numpy(twin.window))  # fmt: skip
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(layer.window), keras.ops.convert_to_numpy(twin.window)
+    )
     config = layer.get_config()
     assert config["recipe"]["class_name"] == "MouseRecipe" and config["scale_init"] is True
     assert mouse.WindowedDense.from_config(config).recipe == recipe
@@ -126,12 +132,14 @@ def test_initial_scaling_as_spec(form, scaled):
 
 
 def test_repr_and_summary_show_form_and_usage():
-    model = keras.Sequential([
-        keras.Input((16,)),
-        mouse.MouseDense(12, radius=0.5, name="mouse_fc"),
-        keras.layers.Dense(8),
-        mouse.SzDense(4, param_reduction=0.5, name="schizo_fc"),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            keras.Input((16,)),
+            mouse.MouseDense(12, radius=0.5, name="mouse_fc"),
+            keras.layers.Dense(8),
+            mouse.SzDense(4, param_reduction=0.5, name="schizo_fc"),
+        ]
+    )
     layer = model.layers[0]
     assert f"form='2d', usage={layer.usage:.4f}" in repr(layer)
     table = mouse.window_summary(model).splitlines()
@@ -151,7 +159,12 @@ def test_seed_style_positional_arguments():
     # Defaults from the shared table, and schizo.py's own: SzConv2D drew single weights.
     assert mouse.mDense(8).form == "diagonal" and mouse.SzConv2D(8, 3).form == "individual"
     assert list(inspect.signature(mouse.SzDense).parameters)[:5] == [
-        "units", "halfbandwidth", "param_reduction", "form", "activation"]
+        "units",
+        "halfbandwidth",
+        "param_reduction",
+        "form",
+        "activation",
+    ]
 
 
 @pytest.mark.parametrize("module", ["dense", "conv", "conv_transpose", "compat", "summary"])

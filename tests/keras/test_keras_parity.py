@@ -83,13 +83,19 @@ def test_szdense_matches_szlinear(form):
 
 def test_clean_dense_layers_match_torch():
     pairs = [
-        (bionn.MouseLinear(36, 24, usage=0.4, out_grid=(4, 6)),
-         mouse.MouseDense(24, usage=0.4, out_grid=(4, 6))),
-        (bionn.SchizoLinear(36, 24, usage=0.3, form="random", seed=5),
-         mouse.SchizoDense(24, usage=0.3, form="random", seed=5)),
-        (bionn.SchizoLinear(36, 24, usage=0.3, form="gaussian"),
-         mouse.SchizoDense(24, usage=0.3, form="gaussian")),
-    ]  # fmt: skip
+        (
+            bionn.MouseLinear(36, 24, usage=0.4, out_grid=(4, 6)),
+            mouse.MouseDense(24, usage=0.4, out_grid=(4, 6)),
+        ),
+        (
+            bionn.SchizoLinear(36, 24, usage=0.3, form="random", seed=5),
+            mouse.SchizoDense(24, usage=0.3, form="random", seed=5),
+        ),
+        (
+            bionn.SchizoLinear(36, 24, usage=0.3, form="gaussian"),
+            mouse.SchizoDense(24, usage=0.3, form="gaussian"),
+        ),
+    ]
     for torch_layer, keras_layer in pairs:
         _check(torch_layer, keras_layer, torch.randn(3, 36), _same, lambda w: w.T.copy(), _same)
 
@@ -113,11 +119,15 @@ def test_mconv2d_matches_mconv2d(form, args, groups):
 def test_clean_conv_layers_match_torch():
     pairs = [
         (bionn.MouseConv2d(16, 24, 3, usage=0.35), mouse.MouseConv2D(24, 3, usage=0.35)),
-        (bionn.SchizoConv2d(16, 24, 3, usage=0.5, form="kernel", seed=2),
-         mouse.SchizoConv2D(24, 3, usage=0.5, form="kernel", seed=2)),
-        (bionn.SzConv2d(16, 24, 3, param_reduction=0.3, form="individual", seed=4),
-         mouse.SzConv2D(24, 3, param_reduction=0.3, form="individual", seed=4)),
-    ]  # fmt: skip
+        (
+            bionn.SchizoConv2d(16, 24, 3, usage=0.5, form="kernel", seed=2),
+            mouse.SchizoConv2D(24, 3, usage=0.5, form="kernel", seed=2),
+        ),
+        (
+            bionn.SzConv2d(16, 24, 3, param_reduction=0.3, form="individual", seed=4),
+            mouse.SzConv2D(24, 3, param_reduction=0.3, form="individual", seed=4),
+        ),
+    ]
     for torch_layer, keras_layer in pairs:
         _check(torch_layer, keras_layer, torch.randn(2, 16, 7, 7), _nhwc, _conv_kernel, _nchw)
 
@@ -166,13 +176,32 @@ def test_channels_first_conv_matches_torch():
 
 def test_windowed_layers_match_torch_for_the_same_recipe():
     # One recipe object, given to both frameworks' windowed class of each layer type.
-    band, random, grid = (recipes.schizo("diagonal", usage=0.4), recipes.schizo("kernel", 0.5, 9),
-                          recipes.mouse(radius=0.5, x_grid=(2, 8)))  # fmt: skip
-    _check(bionn.WindowedLinear(16, 12, recipe=grid), mouse.WindowedDense(12, recipe=grid),
-           torch.randn(3, 16), _same, lambda w: w.T.copy(), _same)  # fmt: skip
-    _check(bionn.WindowedConv2d(16, 12, 3, recipe=random),
-           mouse.WindowedConv2D(12, 3, recipe=random),
-           torch.randn(2, 16, 6, 6), _nhwc, _conv_kernel, _nchw)  # fmt: skip
-    _check(bionn.WindowedConvTranspose2d(12, 16, 3, recipe=band),
-           mouse.WindowedConv2DTranspose(16, 3, recipe=band),
-           torch.randn(2, 12, 4, 4), _nhwc, _conv_kernel, _nchw)  # fmt: skip
+    band, random, grid = (
+        recipes.schizo("diagonal", usage=0.4),
+        recipes.schizo("kernel", 0.5, 9),
+        recipes.mouse(radius=0.5, x_grid=(2, 8)),
+    )
+    _check(
+        bionn.WindowedLinear(16, 12, recipe=grid),
+        mouse.WindowedDense(12, recipe=grid),
+        torch.randn(3, 16),
+        _same,
+        lambda w: w.T.copy(),
+        _same,
+    )
+    _check(
+        bionn.WindowedConv2d(16, 12, 3, recipe=random),
+        mouse.WindowedConv2D(12, 3, recipe=random),
+        torch.randn(2, 16, 6, 6),
+        _nhwc,
+        _conv_kernel,
+        _nchw,
+    )
+    _check(
+        bionn.WindowedConvTranspose2d(12, 16, 3, recipe=band),
+        mouse.WindowedConv2DTranspose(16, 3, recipe=band),
+        torch.randn(2, 12, 4, 4),
+        _nhwc,
+        _conv_kernel,
+        _nchw,
+    )

@@ -30,7 +30,7 @@ CONV_LAYERS = [
     lambda: mouse.mConv2D(8, 3, form="kernel", param_reduction=0.5),
     lambda: mouse.mConv2D(
         8, 3, form="2d", input2d_width=4, output2d_width=4, window2d_width=0.6, groups=2
-    ),  # fmt: skip
+    ),
     lambda: mouse.SzConv2D(8, (3, 3), 0.4, "individual", padding="same"),
     lambda: mouse.MouseConv2D(8, 3, radius=0.5),
     lambda: mouse.SchizoConv2D(8, 3, usage=0.6, form="kernel"),
@@ -60,10 +60,12 @@ def test_keras_file_round_trip(make_layer, tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     twin = loaded.layers[-1]
     assert type(twin) is type(layer) and twin.get_config() == layer.get_config()
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(twin.window),
-                                  keras.ops.convert_to_numpy(layer.window))  # fmt: skip
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x)),
-                                  keras.ops.convert_to_numpy(model(x)))  # fmt: skip
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(twin.window), keras.ops.convert_to_numpy(layer.window)
+    )
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x))
+    )
 
 
 def test_random_forms_record_their_seed():
@@ -73,12 +75,14 @@ def test_random_forms_record_their_seed():
     twin = mouse.mConv2D.from_config(layer.get_config())
     for one in (layer, twin):
         one.build((None, 5, 5, 4))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.window),
-                                  keras.ops.convert_to_numpy(twin.window))  # fmt: skip
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(layer.window), keras.ops.convert_to_numpy(twin.window)
+    )
     other = mouse.mConv2D(8, 3, form="individual", seed=seed + 1)
     other.build((None, 5, 5, 4))
-    assert not np.array_equal(keras.ops.convert_to_numpy(layer.window),
-                              keras.ops.convert_to_numpy(other.window))  # fmt: skip
+    assert not np.array_equal(
+        keras.ops.convert_to_numpy(layer.window), keras.ops.convert_to_numpy(other.window)
+    )
 
 
 def test_weights_of_another_window_are_refused(tmp_path):

@@ -16,20 +16,31 @@ pytestmark = pytest.mark.keras
 def _round_trip(model, x, path):
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x)),
-                                  keras.ops.convert_to_numpy(model(x)))  # fmt: skip
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x))
+    )
 
 
 def test_mouse_dcgan_example(tmp_path):
     num_class = 10
-    model = keras.Sequential([
-      layers.Dense(4 * 4 * 1024, activation='relu'),
-      layers.Reshape((4, 4, 1024)),
-      mouse.mConv2D(512, form='2d', input2d_width=32, output2d_width=32, window2d_width=0.5,
-                    kernel_size=5, strides=2, padding='same'),
-      layers.Activation('relu'),
-      layers.Dense(num_class, activation='sigmoid')
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            layers.Dense(4 * 4 * 1024, activation="relu"),
+            layers.Reshape((4, 4, 1024)),
+            mouse.mConv2D(
+                512,
+                form="2d",
+                input2d_width=32,
+                output2d_width=32,
+                window2d_width=0.5,
+                kernel_size=5,
+                strides=2,
+                padding="same",
+            ),
+            layers.Activation("relu"),
+            layers.Dense(num_class, activation="sigmoid"),
+        ]
+    )
     rng = np.random.default_rng(0)
     x = rng.random((2, 100), "float32")
     model.compile(optimizer="adam", loss="binary_crossentropy")
@@ -50,11 +61,15 @@ def _mnist(data_root, n):
 
 def test_schizo_mnist_example(data_root, tmp_path):
     training_images, training_labels = _mnist(data_root, 1024)
-    model = keras.Sequential([
-      layers.Flatten(),
-      schizo.SzDense(512, param_reduction=0.5, activation='relu', kernel_initializer='he_normal'),
-      layers.Dense(10, activation='softmax')
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            layers.Flatten(),
+            schizo.SzDense(
+                512, param_reduction=0.5, activation="relu", kernel_initializer="he_normal"
+            ),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(training_images, training_labels, batch_size=32, epochs=2, verbose=0)
     assert history.history["loss"][1] < history.history["loss"][0]

@@ -12,14 +12,16 @@ pytestmark = pytest.mark.keras
 
 
 def _model():
-    return keras.Sequential([
-        keras.Input((6, 6, 4)),
-        mouse.mConv2D(8, 3, padding="same", form="individual", param_reduction=0.5, seed=1),
-        mouse.mConv2DTranspose(4, 3, strides=2, form="diagonal", activation="relu"),
-        keras.layers.Flatten(),
-        mouse.MouseDense(36, usage=0.4),
-        mouse.SchizoDense(10, usage=0.3, form="random", seed=2),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((6, 6, 4)),
+            mouse.mConv2D(8, 3, padding="same", form="individual", param_reduction=0.5, seed=1),
+            mouse.mConv2DTranspose(4, 3, strides=2, form="diagonal", activation="relu"),
+            keras.layers.Flatten(),
+            mouse.MouseDense(36, usage=0.4),
+            mouse.SchizoDense(10, usage=0.3, form="random", seed=2),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,20 +52,23 @@ def test_window_is_not_a_variable_of_the_model():
     model = _model()
     n_params = sum(int(np.prod(v.shape)) for v in model.weights)
     kernels_and_biases = sum(
-        int(np.prod(layer.kernel.shape)) + int(np.prod(layer.bias.shape)) for layer in model.layers
+        int(np.prod(layer.kernel.shape)) + int(np.prod(layer.bias.shape))
+        for layer in model.layers
         if isinstance(layer, mouse.WindowedKerasLayer)
-    )  # fmt: skip
+    )
     assert n_params == kernels_and_biases
     assert model.count_params() == n_params
 
 
 def test_lazily_built_model_is_scaled_and_masked():
     # No Input: Keras builds the layers inside fit, in a stateless (JAX: traced) scope.
-    model = keras.Sequential([
-        mouse.mConv2D(8, 3, form="2d", input2d_width=2, output2d_width=4, window2d_width=0.5),
-        keras.layers.Flatten(),
-        mouse.SzDense(3, param_reduction=0.5),
-    ])  # fmt: skip
+    model = keras.Sequential(
+        [
+            mouse.mConv2D(8, 3, form="2d", input2d_width=2, output2d_width=4, window2d_width=0.5),
+            keras.layers.Flatten(),
+            mouse.SzDense(3, param_reduction=0.5),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     rng = np.random.default_rng(0)
     model.fit(rng.random((4, 5, 5, 4), "float32"), rng.random((4, 3), "float32"), verbose=0)

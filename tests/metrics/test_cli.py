@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _fast_proxy(monkeypatch) -> None:
     original = proxy.train_proxy
-    monkeypatch.setattr(proxy, "train_proxy",
-                        lambda x, y, **kwargs: original(x, y, steps=20, **kwargs))
+    monkeypatch.setattr(
+        proxy, "train_proxy", lambda x, y, **kwargs: original(x, y, steps=20, **kwargs)
+    )
 
 
 def _write(folder, images, suffix=".png") -> None:
@@ -35,9 +36,21 @@ def _write(folder, images, suffix=".png") -> None:
 def test_fid_proxy_folder_against_dataset_and_cache(tmp_path, capsys) -> None:
     images, _ = load_dataset("digits", train=False)
     _write(tmp_path / "gen", images[:120])
-    args = ["fid", "digits", str(tmp_path / "gen"), "--metric", "proxy", "--eval-samples", "300",
-            "--metrics-cache", str(tmp_path / "cache"), "--kid-samples", "50",
-            "--json", str(tmp_path / "r.json")]
+    args = [
+        "fid",
+        "digits",
+        str(tmp_path / "gen"),
+        "--metric",
+        "proxy",
+        "--eval-samples",
+        "300",
+        "--metrics-cache",
+        str(tmp_path / "cache"),
+        "--kid-samples",
+        "50",
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("FD-proxy(digits) ") and "FID" not in out
@@ -62,14 +75,35 @@ def test_fid_resizes_mixed_sizes_modes_and_formats(tmp_path, capsys) -> None:
         sub = folder / f"part{i % 2}"
         sub.mkdir(parents=True, exist_ok=True)
         image.save(sub / f"{i}{'.jpg' if i % 4 == 0 and image.mode != 'P' else '.png'}")
-    base = ["--metric", "proxy", "--metrics-cache", str(tmp_path / "cache"), "--kid-samples", "0",
-            "--json", str(tmp_path / "r.json")]
+    base = [
+        "--metric",
+        "proxy",
+        "--metrics-cache",
+        str(tmp_path / "cache"),
+        "--kid-samples",
+        "0",
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
     assert main(["fid", "digits", str(folder), *base]) == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["n_fake"] == 70
     # two folders of different sizes, compared at --size
     _write(tmp_path / "small", torch.randint(0, 255, (70, 1, 16, 16), dtype=torch.uint8))
-    assert main(["fid", str(tmp_path / "small"), str(folder), *base, "--proxy-dataset", "digits",
-                 "--size", "20"]) == 0, capsys.readouterr().err
+    assert (
+        main(
+            [
+                "fid",
+                str(tmp_path / "small"),
+                str(folder),
+                *base,
+                "--proxy-dataset",
+                "digits",
+                "--size",
+                "20",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
 
 
 def test_fid_bad_sources(tmp_path, capsys) -> None:
@@ -85,22 +119,45 @@ def test_fid_corrupt_image_named(tmp_path, capsys) -> None:
     images, _ = load_dataset("digits", train=False)
     _write(tmp_path / "gen" / "deep", images[:80])
     (tmp_path / "gen" / "deep" / "00042.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-    assert main(["fid", "digits", str(tmp_path / "gen"), "--metric", "proxy",
-                 "--metrics-cache", str(tmp_path / "cache")]) == 2
+    assert (
+        main(
+            [
+                "fid",
+                "digits",
+                str(tmp_path / "gen"),
+                "--metric",
+                "proxy",
+                "--metrics-cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "cannot read image" in err and str(Path("deep") / "00042.png") in err
 
 
-def test_fid_too_few_images_fails_before_training_the_proxy(tmp_path, capsys,
-                                                            monkeypatch) -> None:
+def test_fid_too_few_images_fails_before_training_the_proxy(tmp_path, capsys, monkeypatch) -> None:
     def no_training(*args, **kwargs):
         raise AssertionError("the proxy was trained before the counts were checked")
 
     monkeypatch.setattr(proxy, "train_proxy", no_training)
     images, _ = load_dataset("digits", train=False)
     _write(tmp_path / "gen", images[:30])
-    assert main(["fid", "digits", str(tmp_path / "gen"), "--metric", "proxy",
-                 "--metrics-cache", str(tmp_path / "cache")]) == 2
+    assert (
+        main(
+            [
+                "fid",
+                "digits",
+                str(tmp_path / "gen"),
+                "--metric",
+                "proxy",
+                "--metrics-cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "the generated set has 30 images" in err and "at least 65" in err
 
@@ -129,12 +186,34 @@ def test_fid_missing_weights_explains_download_and_flag(tmp_path, capsys, monkey
 def test_fid_samples_a_checkpoint(tmp_path, capsys) -> None:
     from bionn.experiments import make_config, run_training
 
-    config = make_config("gan", data="digits", image_size=28, width=8, disc_width=8, steps=2,
-                         batch_size=16, progress=False, n_samples=4, out=str(tmp_path / "run"))
+    config = make_config(
+        "gan",
+        data="digits",
+        image_size=28,
+        width=8,
+        disc_width=8,
+        steps=2,
+        batch_size=16,
+        progress=False,
+        n_samples=4,
+        out=str(tmp_path / "run"),
+    )
     run_training(config)
-    args = ["fid", "digits", str(tmp_path / "run"), "--metric", "proxy", "--eval-samples", "70",
-            "--kid-samples", "0", "--metrics-cache", str(tmp_path / "cache"),
-            "--json", str(tmp_path / "r.json")]
+    args = [
+        "fid",
+        "digits",
+        str(tmp_path / "run"),
+        "--metric",
+        "proxy",
+        "--eval-samples",
+        "70",
+        "--kid-samples",
+        "0",
+        "--metrics-cache",
+        str(tmp_path / "cache"),
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
     assert main(args) == 0
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["n_fake"] == 70 and result["name"] == "FD-proxy(digits)"
@@ -148,12 +227,15 @@ def _fid_under_open_file_limit(tmp_path: Path, files: int, limit: int) -> str:
     _write(tmp_path / "gen", generated)
     cache = tmp_path / "cache"
     proxy.load_or_train_proxy("digits", images, labels, cache)  # fast (fixture): child reuses it
-    command = (f"ulimit -n {limit} && exec {sys.executable} -m bionn fid digits "
-               f"{tmp_path / 'gen'} --metric proxy --eval-samples {files} --kid-samples 100 "
-               f"--metrics-cache {cache} --device cpu --json {tmp_path / 'r.json'}")
+    command = (
+        f"ulimit -n {limit} && exec {sys.executable} -m bionn fid digits "
+        f"{tmp_path / 'gen'} --metric proxy --eval-samples {files} --kid-samples 100 "
+        f"--metrics-cache {cache} --device cpu --json {tmp_path / 'r.json'}"
+    )
     env = {"PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
+    done = subprocess.run(
+        ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=900, check=False
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((tmp_path / "r.json").read_text())["n_fake"] == files
     return done.stdout

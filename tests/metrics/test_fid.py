@@ -67,8 +67,10 @@ def test_same_distribution_scores_lower_than_shifted() -> None:
     metric_same = ImageDistance(_pixels, kid_samples=0)
     metric_shift = ImageDistance(_pixels, kid_samples=0)
     real = torch.rand(500, 1, 2, 2)
-    for metric, fake in ((metric_same, torch.rand(500, 1, 2, 2)),
-                         (metric_shift, torch.rand(500, 1, 2, 2) * 0.5)):
+    for metric, fake in (
+        (metric_same, torch.rand(500, 1, 2, 2)),
+        (metric_shift, torch.rand(500, 1, 2, 2) * 0.5),
+    ):
         metric.update(real, real=True)
         metric.update(fake, real=False)
     assert metric_same.compute().value < metric_shift.compute().value

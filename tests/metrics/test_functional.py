@@ -20,8 +20,9 @@ def _scipy_fd(mu1, s1, mu2, s2) -> float:
 def test_frechet_distance_matches_scipy_sqrtm(d: int) -> None:
     rng = np.random.default_rng(d)
     (mu1, s1), (mu2, s2) = _random_gaussian(rng, d), _random_gaussian(rng, d)
-    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(_scipy_fd(mu1, s1, mu2, s2),
-                                                               rel=1e-6)
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(
+        _scipy_fd(mu1, s1, mu2, s2), rel=1e-6
+    )
 
 
 def test_equal_covariances_give_squared_mean_distance() -> None:
@@ -72,7 +73,8 @@ def test_kernel_distance_full_subsets_equal_mmd_and_reproducible() -> None:
     assert mean == pytest.approx(_direct_mmd(x, y), rel=1e-10)
     assert std == pytest.approx(0.0, abs=1e-12)
     assert kernel_distance(x, y, subsets=4, subset_size=5) == kernel_distance(
-        x, y, subsets=4, subset_size=5)
+        x, y, subsets=4, subset_size=5
+    )
 
 
 def test_kernel_distance_is_torch_fidelitys_and_the_fallback_agrees(monkeypatch) -> None:
@@ -91,18 +93,23 @@ def test_kernel_distance_is_torch_fidelitys_and_the_fallback_agrees(monkeypatch)
 
     monkeypatch.setattr(functional, "_torch_fidelity_kid", lambda: spy)
     ours = kernel_distance(x, y, subsets=20, subset_size=30, seed=7)
-    theirs = kid_features_to_metric(x, y, kid_subsets=20, kid_subset_size=30, rng_seed=7,
-                                    verbose=False)  # fmt: skip
-    assert calls and ours == (theirs["kernel_inception_distance_mean"],
-                              theirs["kernel_inception_distance_std"])  # fmt: skip
+    theirs = kid_features_to_metric(
+        x, y, kid_subsets=20, kid_subset_size=30, rng_seed=7, verbose=False
+    )
+    assert calls and ours == (
+        theirs["kernel_inception_distance_mean"],
+        theirs["kernel_inception_distance_std"],
+    )
     monkeypatch.setattr(functional, "_torch_fidelity_kid", lambda: None)  # without the extra
     fallback = kernel_distance(x, y, subsets=20, subset_size=30, seed=7)
     assert fallback == pytest.approx(ours, rel=1e-10, abs=1e-14) and len(calls) == 1
     monkeypatch.undo()
     # torch-fidelity refuses subsets larger than a set; we cap them at the smaller set
     assert kernel_distance(x, y, subsets=3, subset_size=1000)[0] == pytest.approx(
-        kid_features_to_metric(x, y, kid_subsets=3, kid_subset_size=50, rng_seed=2020,
-                               verbose=False)["kernel_inception_distance_mean"])  # fmt: skip
+        kid_features_to_metric(
+            x, y, kid_subsets=3, kid_subset_size=50, rng_seed=2020, verbose=False
+        )["kernel_inception_distance_mean"]
+    )
 
 
 def test_kernel_distance_bad_input() -> None:
@@ -114,6 +121,7 @@ def test_kernel_distance_bad_input() -> None:
 
 def test_welch_t_test_matches_scipy() -> None:
     a, b = [10.0, 12.5, 11.0, 13.2], [14.0, 15.5, 13.9]
-    assert welch_t_test(a, b) == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue,
-                                               rel=1e-12)
+    assert welch_t_test(a, b) == pytest.approx(
+        stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-12
+    )
     assert np.isnan(welch_t_test([1.0], [2.0, 3.0]))

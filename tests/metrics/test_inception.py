@@ -13,8 +13,9 @@ def fidelity_weights(tmp_path, monkeypatch) -> str:
     """A randomly initialised torch-fidelity Inception saved to a file (no download)."""
     with monkeypatch.context() as patch:
         patch.setattr(tf_inception, "load_state_dict_from_url", lambda *a, **k: {})
-        patch.setattr(tf_inception.FeatureExtractorInceptionV3, "load_state_dict",
-                      lambda self, *a, **k: None)
+        patch.setattr(
+            tf_inception.FeatureExtractorInceptionV3, "load_state_dict", lambda self, *a, **k: None
+        )
         net = tf_inception.FeatureExtractorInceptionV3("random", ["2048"])
     path = tmp_path / "inception.pth"
     torch.save(net.state_dict(), path)
@@ -29,8 +30,7 @@ def test_standard_inception_loads_weights_from_path(fidelity_weights) -> None:
     torch.testing.assert_close(extractor(rgb), extractor(rgb))
 
 
-def test_standard_inception_without_weights_or_network_explains_both(tmp_path,
-                                                                     monkeypatch) -> None:
+def test_standard_inception_without_weights_or_network_explains_both(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setattr(inception_weights, "find_bundled_weights", lambda: None)
 

@@ -65,8 +65,9 @@ def test_features_equal_the_torchscript_networks_own(converted) -> None:
     # the reference: the TorchScript network itself, run on torch-fidelity's resize and scaling
     # (torch.jit.load runs the archive's code: acceptable here, on the package's own file)
     script = torch.jit.load(str(BUNDLED)).eval()
-    resized = interpolate_bilinear_2d_like_tensorflow1x(pixels.float(), size=(299, 299),
-                                                        align_corners=False)
+    resized = interpolate_bilinear_2d_like_tensorflow1x(
+        pixels.float(), size=(299, 299), align_corners=False
+    )
     with torch.no_grad():
         reference = script((resized - 128) / 128)
     assert ours.shape == reference.shape == (3, 2048)
@@ -91,18 +92,31 @@ def test_fid_and_kid_of_two_folders_equal_torch_fidelitys(tmp_path, converted) -
     _write_folder(tmp_path / "a", _images(n, seed=1))
     _write_folder(tmp_path / "b", _images(n, seed=2))
     reference = torch_fidelity.calculate_metrics(
-        input1=str(tmp_path / "a"), input2=str(tmp_path / "b"), fid=True, kid=True,
-        kid_subset_size=n // 2, feature_extractor_weights_path=converted, cuda=False,
-        verbose=False, cache=False)
+        input1=str(tmp_path / "a"),
+        input2=str(tmp_path / "b"),
+        fid=True,
+        kid=True,
+        kid_subset_size=n // 2,
+        feature_extractor_weights_path=converted,
+        cuda=False,
+        verbose=False,
+        cache=False,
+    )
     extractor = StandardInception(converted)
-    stats = [real_statistics(extractor, open_folder(tmp_path / side), key=None, cache_dir=None,
-                             kid_samples=n) for side in "ab"]
-    ours_fid = frechet_distance(stats[0].mean, stats[0].covariance,
-                                stats[1].mean, stats[1].covariance)
+    stats = [
+        real_statistics(
+            extractor, open_folder(tmp_path / side), key=None, cache_dir=None, kid_samples=n
+        )
+        for side in "ab"
+    ]
+    ours_fid = frechet_distance(
+        stats[0].mean, stats[0].covariance, stats[1].mean, stats[1].covariance
+    )
     ours_kid, _ = kernel_distance(stats[0].features, stats[1].features, subset_size=n // 2)
     assert ours_fid == pytest.approx(reference["frechet_inception_distance"], rel=1e-3)
-    assert ours_kid == pytest.approx(reference["kernel_inception_distance_mean"], rel=1e-3,
-                                     abs=1e-6)
+    assert ours_kid == pytest.approx(
+        reference["kernel_inception_distance_mean"], rel=1e-3, abs=1e-6
+    )
 
 
 def _archive(tmp_path, payload: bytes):

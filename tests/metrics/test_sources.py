@@ -18,8 +18,9 @@ from bionn.metrics.sources import SourceOptions, distance_between
 @pytest.fixture(autouse=True)
 def _fast_proxy(monkeypatch) -> None:
     original = proxy.train_proxy
-    monkeypatch.setattr(proxy, "train_proxy",
-                        lambda x, y, **kwargs: original(x, y, steps=20, **kwargs))
+    monkeypatch.setattr(
+        proxy, "train_proxy", lambda x, y, **kwargs: original(x, y, steps=20, **kwargs)
+    )
 
 
 def test_required_samples_and_early_check() -> None:
@@ -64,19 +65,34 @@ def _folder(path, images) -> None:
 def test_progress_bars_while_training_the_proxy_and_extracting(tmp_path, capsys) -> None:
     images, _ = load_dataset("digits", train=False)
     _folder(tmp_path / "gen", images[:80])
-    result = distance_between("digits", str(tmp_path / "gen"), metric="proxy",
-                              options=SourceOptions(n=100), cache_dir=tmp_path / "cache",
-                              kid_samples=0, progress=True)  # fmt: skip
+    result = distance_between(
+        "digits",
+        str(tmp_path / "gen"),
+        metric="proxy",
+        options=SourceOptions(n=100),
+        cache_dir=tmp_path / "cache",
+        kid_samples=0,
+        progress=True,
+    )
     err = capsys.readouterr().err
-    for what in ("training the proxy classifier", "features of the real images",
-                 "features of the generated images"):
+    for what in (
+        "training the proxy classifier",
+        "features of the real images",
+        "features of the generated images",
+    ):
         assert what in err, what
     assert (result.n_real, result.n_fake) == (100, 80)
     for path in (tmp_path / "cache").iterdir():  # caches as readable as other outputs
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask(), path
-    distance_between("digits", str(tmp_path / "gen"), metric="proxy",
-                     options=SourceOptions(n=100), cache_dir=tmp_path / "cache",
-                     kid_samples=0, progress=False)  # fmt: skip
+    distance_between(
+        "digits",
+        str(tmp_path / "gen"),
+        metric="proxy",
+        options=SourceOptions(n=100),
+        cache_dir=tmp_path / "cache",
+        kid_samples=0,
+        progress=False,
+    )
     assert capsys.readouterr().err == ""
 
 
@@ -98,16 +114,34 @@ def test_sampling_shows_progress(capsys) -> None:
 def test_both_sides_resized_to_the_checkpoint_size(tmp_path) -> None:
     from bionn.experiments import make_config, run_training
 
-    run_training(make_config("gan", data="digits", image_size=16, width=8, disc_width=8, steps=1,
-                             batch_size=16, progress=False, n_samples=4,
-                             out=str(tmp_path / "run")))  # fmt: skip
+    run_training(
+        make_config(
+            "gan",
+            data="digits",
+            image_size=16,
+            width=8,
+            disc_width=8,
+            steps=1,
+            batch_size=16,
+            progress=False,
+            n_samples=4,
+            out=str(tmp_path / "run"),
+        )
+    )
     rng = np.random.default_rng(0)
     (tmp_path / "big").mkdir()
     for i in range(70):  # 40x56 photos against a 16x16 generator
         Image.fromarray(rng.integers(0, 255, (40, 56), dtype=np.uint8)).save(
-            tmp_path / "big" / f"{i}.png")
+            tmp_path / "big" / f"{i}.png"
+        )
     for model_path in (tmp_path / "run", tmp_path / "run" / "model.safetensors"):
-        result = distance_between(str(tmp_path / "big"), str(model_path), metric="proxy",
-                                  proxy_dataset="digits", options=SourceOptions(n=70),
-                                  cache_dir=tmp_path / "cache", kid_samples=0)  # fmt: skip
+        result = distance_between(
+            str(tmp_path / "big"),
+            str(model_path),
+            metric="proxy",
+            proxy_dataset="digits",
+            options=SourceOptions(n=70),
+            cache_dir=tmp_path / "cache",
+            kid_samples=0,
+        )
         assert (result.n_real, result.n_fake) == (70, 70) and result.value > 0

@@ -42,12 +42,18 @@ def example_epilog(doc: str | None) -> str:
     return ""
 
 
-def command_parser(sub: argparse._SubParsersAction, name: str, help_text: str,
-                   doc: str | None) -> argparse.ArgumentParser:  # fmt: skip
+def command_parser(
+    sub: argparse._SubParsersAction, name: str, help_text: str, doc: str | None
+) -> argparse.ArgumentParser:
     """Add a sub-parser whose --help ends with the worked example of ``doc``."""
-    return sub.add_parser(name, help=help_text, description=help_text, epilog=example_epilog(doc),
-                          formatter_class=argparse.RawDescriptionHelpFormatter,
-                          allow_abbrev=False)  # options by their full names only
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=example_epilog(doc),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )  # options by their full names only
 
 
 def error_exit(command: str, error: object) -> int:
@@ -65,18 +71,20 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every command (commands whose imports fail say so when run)."""
     parser = argparse.ArgumentParser(
-        prog="bionn", description="Experiments and tools of bionn, the bio-mimetic layer library.",
+        prog="bionn",
+        description="Experiments and tools of bionn, the bio-mimetic layer library.",
         allow_abbrev=False,
         epilog="Run 'bionn COMMAND --help' for a command's options and a worked example.",
-    )  # fmt: skip
+    )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
-            command = sub.add_parser(name, help=help_text, description=help_text,
-                                     allow_abbrev=False)
+            command = sub.add_parser(
+                name, help=help_text, description=help_text, allow_abbrev=False
+            )
             command.set_defaults(_unavailable=f"bionn {name} is unavailable: {error}")
             continue
         command = command_parser(sub, name, help_text, module.__doc__)

@@ -35,39 +35,74 @@ def _strengths(text: str) -> tuple[int, ...]:
             return tuple(range(*(int(part) for part in text.split(":"))))
         return tuple(int(part) for part in text.split(","))
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"--strengths must be START:STOP:STEP or a comma list "
-                                         f"of ints, got {text!r}") from None  # fmt: skip
+        raise argparse.ArgumentTypeError(
+            f"--strengths must be START:STOP:STEP or a comma list of ints, got {text!r}"
+        ) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``bionn ablate`` (defaults: the published protocol)."""
     add, d = parser.add_argument, AblateConfig()  # defaults come from the config class
     add("--data", help="data set: mnist (default), fashionmnist, digits, cifar10")
-    add("--data-root", default="data",
-        help="folder holding torchvision data sets, also for --checkpoint (default: data)")
+    add(
+        "--data-root",
+        default="data",
+        help="folder holding torchvision data sets, also for --checkpoint (default: data)",
+    )
     add("--download", action="store_true", help="let torchvision download the data set")
     add("--epochs", type=int, default=d.epochs, help=f"training epochs (default: {d.epochs})")
-    add("--repeats", type=int, default=d.repeats,
-        help=f"trainings, each analysed (default: {d.repeats})")
-    add("--patterns", type=lambda t: tuple(t.split(",")), default=d.patterns,
-        help=f"comma list of {', '.join(PATTERNS)} (default: {','.join(d.patterns)})")
-    add("--strengths", type=_strengths, help="START:STOP:STEP or a comma list (default: "
-        "range(n, 0, -int(n / 100)), band 0..99 percent)")
+    add(
+        "--repeats",
+        type=int,
+        default=d.repeats,
+        help=f"trainings, each analysed (default: {d.repeats})",
+    )
+    add(
+        "--patterns",
+        type=lambda t: tuple(t.split(",")),
+        default=d.patterns,
+        help=f"comma list of {', '.join(PATTERNS)} (default: {','.join(d.patterns)})",
+    )
+    add(
+        "--strengths",
+        type=_strengths,
+        help="START:STOP:STEP or a comma list (default: "
+        "range(n, 0, -int(n / 100)), band 0..99 percent)",
+    )
     add("--checkpoint", help="bionn classifier run folder or checkpoint to analyse instead")
-    add("--layer", help=f"module name of the analysed layer (default: {ANALYSED_LAYER}, "
-        f"the published MLP's second hidden layer)")
+    add(
+        "--layer",
+        help=f"module name of the analysed layer (default: {ANALYSED_LAYER}, "
+        f"the published MLP's second hidden layer)",
+    )
     add("--out", default=d.out, help=f"run folder; reused to resume (default: {d.out})")
     add("--seed", type=int, default=d.seed, help=f"training seed of repeat 0 (default: {d.seed})")
-    add("--random-seed", type=int, default=d.random_seed,
-        help=f"seed of the 'random' pattern (default: {d.random_seed})")
-    add("--random-protocol", default=d.random_protocol, choices=RANDOM_PROTOCOLS,
-        help=f"'python': the scripts' random.randrange stream (default: {d.random_protocol})")
-    add("--batch-size", type=int, default=d.batch_size,
-        help=f"training batch (default: {d.batch_size})")
+    add(
+        "--random-seed",
+        type=int,
+        default=d.random_seed,
+        help=f"seed of the 'random' pattern (default: {d.random_seed})",
+    )
+    add(
+        "--random-protocol",
+        default=d.random_protocol,
+        choices=RANDOM_PROTOCOLS,
+        help=f"'python': the scripts' random.randrange stream (default: {d.random_protocol})",
+    )
+    add(
+        "--batch-size",
+        type=int,
+        default=d.batch_size,
+        help=f"training batch (default: {d.batch_size})",
+    )
     add("--lr", type=float, default=d.lr, help=f"Adam learning rate (default: {d.lr})")
     add("--device", default=d.device, help="cpu, cuda, ... (default: cuda when available)")
-    add("--progress", action=argparse.BooleanOptionalAction, default=d.progress,
-        help="show progress bars")
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=d.progress,
+        help="show progress bars",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     except (*USER_ERRORS, StoreError, ValueError) as error:
         return error_exit("ablate", error)
     except KeyboardInterrupt:
-        return interrupted_exit(f"finished strengths are kept in {args.out}/results.jsonl; run "
-                                "the same command again to continue")  # fmt: skip
+        return interrupted_exit(
+            f"finished strengths are kept in {args.out}/results.jsonl; run "
+            "the same command again to continue"
+        )
     print(f"report: {paths['markdown']}, {paths['json']}, {paths['plot']}")
     return 0

@@ -30,8 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for kind in KINDS:
         sub = command_parser(kinds, kind, f"compare standard vs bio-mimetic {kind} runs", __doc__)
         add_study_arguments(sub, kind, "report folder")
-        sub.add_argument("--runs-dir", default=None, metavar="DIR",
-                         help="run folders (default OUT/runs); finished runs there are reused")
+        sub.add_argument(
+            "--runs-dir",
+            default=None,
+            metavar="DIR",
+            help="run folders (default OUT/runs); finished runs there are reused",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,10 +46,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = study_options(args)
         bio = {k: options.pop(k) for k in _BIO_ONLY if k in options}
-        report = compare(args.kind, options, parse_seeds(args.seeds),
-                         eval_settings(args, options.get("device", "auto")), Path(args.out),
-                         Path(args.runs_dir) if args.runs_dir else None, bio,
-                         args.command_line, jobs=check_jobs(args.jobs))
+        report = compare(
+            args.kind,
+            options,
+            parse_seeds(args.seeds),
+            eval_settings(args, options.get("device", "auto")),
+            Path(args.out),
+            Path(args.runs_dir) if args.runs_dir else None,
+            bio,
+            args.command_line,
+            jobs=check_jobs(args.jobs),
+        )
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("compare", error)
     except KeyboardInterrupt:

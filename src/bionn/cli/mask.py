@@ -36,12 +36,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="conv",
         help="layer kind (default conv)",
     )
-    parser.add_argument("--in-channels", type=int, required=True, metavar="N",
-                        help="input channels (features of a linear layer)")
-    parser.add_argument("--out-channels", type=int, required=True, metavar="N",
-                        help="output channels (features of a linear layer)")
-    parser.add_argument("--form", default="2d", choices=_FORMS,
-                        help="window form (default: 2d, the mouse form)")
+    parser.add_argument(
+        "--in-channels",
+        type=int,
+        required=True,
+        metavar="N",
+        help="input channels (features of a linear layer)",
+    )
+    parser.add_argument(
+        "--out-channels",
+        type=int,
+        required=True,
+        metavar="N",
+        help="output channels (features of a linear layer)",
+    )
+    parser.add_argument(
+        "--form", default="2d", choices=_FORMS, help="window form (default: 2d, the mouse form)"
+    )
     parser.add_argument("--kernel", type=int, default=3, help="conv kernel size (default 3)")
     clean = parser.add_argument_group("clean arguments")
     clean.add_argument("--usage", type=float, help="target fraction of weights kept")
@@ -98,12 +109,15 @@ def run(args: argparse.Namespace) -> int:
         for warning in caught:
             print(f"bionn mask: warning: {warning.message}", file=sys.stderr)
         if args.node is not None and layer.form != "2d":
-            raise ValueError(f"--node picks a node of the '2d' cone picture; --form {layer.form} "
-                             "draws the window matrix only")  # fmt: skip
+            raise ValueError(
+                f"--node picks a node of the '2d' cone picture; --form {layer.form} "
+                "draws the window matrix only"
+            )
         bionn.plot_window(layer, args.out_file, node=args.node)
     except OSError as error:
-        return error_exit("mask", f"cannot write --out-file {args.out_file}: "
-                                  f"{error.strerror or error}")  # fmt: skip
+        return error_exit(
+            "mask", f"cannot write --out-file {args.out_file}: {error.strerror or error}"
+        )
     except (MemoryError, TypeError, ValueError) as error:
         return error_exit("mask", error)
     print(f"{args.out_file}: {type(layer).__name__} {layer._window_repr()}")

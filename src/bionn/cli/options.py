@@ -24,8 +24,13 @@ from bionn.experiments.config import (
     field_type,
 )
 
-__all__ = ["add_config_arguments", "add_eval_arguments", "config_from_args", "eval_settings",
-           "options_from_args"]  # fmt: skip
+__all__ = [
+    "add_config_arguments",
+    "add_eval_arguments",
+    "config_from_args",
+    "eval_settings",
+    "options_from_args",
+]
 
 
 def _default_text(f: dataclasses.Field) -> str:
@@ -35,12 +40,14 @@ def _default_text(f: dataclasses.Field) -> str:
     return f"{help_text} (default: {f.default})"
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type[RunConfig],
-                         exclude: tuple[str, ...] = ()) -> None:  # fmt: skip
+def add_config_arguments(
+    parser: argparse.ArgumentParser, cls: type[RunConfig], exclude: tuple[str, ...] = ()
+) -> None:
     """Add ``--config JSON`` and one option per field of ``cls`` (but ``exclude``), grouped."""
     groups = {name: parser.add_argument_group(f"{name} options") for name in GROUPS}
-    groups["output"].add_argument("--config", metavar="JSON",
-                                  help="JSON file of options (options given here win)")
+    groups["output"].add_argument(
+        "--config", metavar="JSON", help="JSON file of options (options given here win)"
+    )
     for f in dataclasses.fields(cls):
         if f.name in exclude:
             continue
@@ -83,24 +90,49 @@ def config_from_args(kind: str, args: argparse.Namespace) -> tuple[RunConfig, se
 def add_eval_arguments(parser: argparse.ArgumentParser, threshold: bool = True) -> None:
     """How generated images are scored: the options of ``fid``, ``compare`` and ``sweep``."""
     group = parser.add_argument_group("evaluation options")
-    group.add_argument("--metric", choices=("auto", "fid", "paper", "proxy"), default="auto",
-                       help="fid: standard FID (torch-fidelity Inception); paper: the papers' "
-                            "Keras-style InceptionV3 protocol (not comparable with FID); proxy: "
-                            "offline small-classifier distance for grey data sets; auto: proxy "
-                            "for grey mnist / fashionmnist / digits, else fid (default: auto)")
-    group.add_argument("--eval-samples", type=int, default=10_000, metavar="N",
-                       help="images scored per set; the papers used 51,200 (default: 10000)")
-    group.add_argument("--kid-samples", type=int, default=1000, metavar="N",
-                       help="KID subset size, 0: no KID (default: 1000)")
-    group.add_argument("--inception-weights", default=None, metavar="PATH",
-                       help="Inception weights file, for machines without internet")
-    group.add_argument("--metrics-cache", default=None, metavar="DIR",
-                       help="cache of real-image statistics and proxy classifiers "
-                            "(default ~/.cache/bionn/metrics)")  # fmt: skip
+    group.add_argument(
+        "--metric",
+        choices=("auto", "fid", "paper", "proxy"),
+        default="auto",
+        help="fid: standard FID (torch-fidelity Inception); paper: the papers' "
+        "Keras-style InceptionV3 protocol (not comparable with FID); proxy: "
+        "offline small-classifier distance for grey data sets; auto: proxy "
+        "for grey mnist / fashionmnist / digits, else fid (default: auto)",
+    )
+    group.add_argument(
+        "--eval-samples",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="images scored per set; the papers used 51,200 (default: 10000)",
+    )
+    group.add_argument(
+        "--kid-samples",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="KID subset size, 0: no KID (default: 1000)",
+    )
+    group.add_argument(
+        "--inception-weights",
+        default=None,
+        metavar="PATH",
+        help="Inception weights file, for machines without internet",
+    )
+    group.add_argument(
+        "--metrics-cache",
+        default=None,
+        metavar="DIR",
+        help="cache of real-image statistics and proxy classifiers "
+        "(default ~/.cache/bionn/metrics)",
+    )
     if threshold:
-        group.add_argument("--threshold", type=float, default=None,
-                           help="distance above which a run is 'not converged' (default: FID "
-                                "200, proxy 10)")  # fmt: skip
+        group.add_argument(
+            "--threshold",
+            type=float,
+            default=None,
+            help="distance above which a run is 'not converged' (default: FID 200, proxy 10)",
+        )
 
 
 def check_eval_arguments(args: argparse.Namespace) -> None:
@@ -125,10 +157,15 @@ def eval_settings(args: argparse.Namespace, device: str) -> Any:
     from bionn.experiments.evaluation import EvalSettings
 
     check_eval_arguments(args)
-    return EvalSettings(metric=args.metric, n_samples=args.eval_samples,
-                        kid_samples=args.kid_samples, inception_weights=args.inception_weights,
-                        threshold=args.threshold, cache_dir=args.metrics_cache,
-                        device=device_name(device))  # fmt: skip
+    return EvalSettings(
+        metric=args.metric,
+        n_samples=args.eval_samples,
+        kid_samples=args.kid_samples,
+        inception_weights=args.inception_weights,
+        threshold=args.threshold,
+        cache_dir=args.metrics_cache,
+        device=device_name(device),
+    )
 
 
 # set per run by compare / sweep, so not options of theirs
@@ -142,14 +179,21 @@ def add_study_arguments(parser: argparse.ArgumentParser, kind: str, out_help: st
     """
     add_config_arguments(parser, config_class(kind), exclude=_PER_RUN)
     study = parser.add_argument_group("study options")
-    study.add_argument("--seeds", default="3",
-                       help="N (seeds 0..N-1) or a comma list such as 0,1,2; the papers ran ten "
-                            "(default: 3)")  # fmt: skip
+    study.add_argument(
+        "--seeds",
+        default="3",
+        help="N (seeds 0..N-1) or a comma list such as 0,1,2; the papers ran ten (default: 3)",
+    )
     study.add_argument("--out", required=True, metavar="DIR", help=out_help)
-    study.add_argument("--jobs", type=int, default=1, metavar="N",
-                       help="runs trained at once, each in its own process with its share of "
-                            "the CPU threads; on a CPU, small models train fastest with one "
-                            "run per core (default: 1)")  # fmt: skip
+    study.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="runs trained at once, each in its own process with its share of "
+        "the CPU threads; on a CPU, small models train fastest with one "
+        "run per core (default: 1)",
+    )
     add_eval_arguments(parser)
 
 
@@ -158,6 +202,8 @@ def study_options(args: argparse.Namespace) -> dict[str, Any]:
     options = options_from_args(config_class(args.kind), args)
     per_run = sorted(set(options) & set(_PER_RUN) - {"out"})  # --out is the study's folder
     if per_run and getattr(args, "config", None):
-        raise ConfigError(f"--config sets {', '.join(per_run)}, which compare and sweep set "
-                          "per run; remove it from the file")  # fmt: skip
+        raise ConfigError(
+            f"--config sets {', '.join(per_run)}, which compare and sweep set "
+            "per run; remove it from the file"
+        )
     return {k: v for k, v in options.items() if k not in _PER_RUN}

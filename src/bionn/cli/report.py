@@ -25,18 +25,37 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``bionn report`` options."""
-    parser.add_argument("folders", nargs="+", metavar="FOLDER",
-                        help="folders written by bionn compare or bionn sweep")  # fmt: skip
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="report folder (default: the compare folder itself, SWEEP/report); "
-                             "with several folders, DIR/<folder name> each")  # fmt: skip
-    parser.add_argument("--combined", default=None, metavar="FILE",
-                        help="also write one Markdown page with every report, figures copied "
-                             "to the folder of the same name beside it")  # fmt: skip
-    parser.add_argument("--title", default="Measured results",
-                        help="first heading of the --combined page (default: Measured results)")
-    parser.add_argument("--intro", default=None, metavar="FILE",
-                        help="Markdown placed under the title of the --combined page")
+    parser.add_argument(
+        "folders",
+        nargs="+",
+        metavar="FOLDER",
+        help="folders written by bionn compare or bionn sweep",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="report folder (default: the compare folder itself, SWEEP/report); "
+        "with several folders, DIR/<folder name> each",
+    )
+    parser.add_argument(
+        "--combined",
+        default=None,
+        metavar="FILE",
+        help="also write one Markdown page with every report, figures copied "
+        "to the folder of the same name beside it",
+    )
+    parser.add_argument(
+        "--title",
+        default="Measured results",
+        help="first heading of the --combined page (default: Measured results)",
+    )
+    parser.add_argument(
+        "--intro",
+        default=None,
+        metavar="FILE",
+        help="Markdown placed under the title of the --combined page",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
         for folder in folders:
             out = Path(args.out) / folder.name if args.out and len(folders) > 1 else args.out
             paths += rewrite_report(folder, Path(out) if out else None)
-        combined = write_combined(paths, Path(args.combined), args.title, intro) \
-            if args.combined else None
+        combined = (
+            write_combined(paths, Path(args.combined), args.title, intro) if args.combined else None
+        )
     except (ValueError, OSError) as error:
         return error_exit("report", error)
     for path in paths:

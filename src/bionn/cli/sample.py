@@ -18,19 +18,34 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sample options to ``parser``."""
-    parser.add_argument("--checkpoint", required=True,
-                        help="checkpoint file or run folder (its last checkpoint)")  # fmt: skip
-    parser.add_argument("--n-samples", type=int, default=64, metavar="N",
-                        help="number of images (default: 64)")
+    parser.add_argument(
+        "--checkpoint", required=True, help="checkpoint file or run folder (its last checkpoint)"
+    )
+    parser.add_argument(
+        "--n-samples", type=int, default=64, metavar="N", help="number of images (default: 64)"
+    )
     parser.add_argument("--grid", metavar="FILE", help="PNG grid to write")
     parser.add_argument("--out", metavar="DIR", help="folder for one PNG per image (for FID)")
-    parser.add_argument("--sampling-steps", type=int, default=None, metavar="N",
-                        help="DDIM steps (default: the run's --sampling-steps)")  # fmt: skip
+    parser.add_argument(
+        "--sampling-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="DDIM steps (default: the run's --sampling-steps)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
-    parser.add_argument("--sample-batch", type=int, default=64, metavar="N",
-                        help="images generated per forward pass (default: 64)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (CUDA if present), cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument(
+        "--sample-batch",
+        type=int,
+        default=64,
+        metavar="N",
+        help="images generated per forward pass (default: 64)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA if present), cpu, cuda or cuda:N (default: auto)",
+    )
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default: 8)")
 
 
@@ -75,11 +90,13 @@ def run(args: argparse.Namespace) -> int:
     except (*USER_ERRORS, ValueError) as error:
         return error_exit("sample", str(error))
     if loaded.config.kind == "classifier":
-        return error_exit("sample", f"{args.checkpoint} is a classifier checkpoint: only GAN and "
-                                    "DDIM can sample")
+        return error_exit(
+            "sample", f"{args.checkpoint} is a classifier checkpoint: only GAN and DDIM can sample"
+        )
     steps = args.sampling_steps or getattr(loaded.config, "sampling_steps", 20)
-    images = sample_images(loaded.model, args.n_samples, steps=steps, seed=args.seed,
-                           batch_size=args.sample_batch)  # fmt: skip
+    images = sample_images(
+        loaded.model, args.n_samples, steps=steps, seed=args.seed, batch_size=args.sample_batch
+    )
     if args.grid:
         Path(args.grid).parent.mkdir(parents=True, exist_ok=True)
         print(f"wrote {save_grid(images, args.grid, nrow=args.nrow)}")

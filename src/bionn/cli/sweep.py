@@ -30,13 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub = command_parser(kinds, kind, f"sweep {kind} runs over a grid of values", __doc__)
         add_study_arguments(sub, kind, "sweep folder (shared by all shards)")
         grid = sub.add_argument_group("grid options")
-        grid.add_argument("--param", choices=("usage", "radius", "reduction"), default="usage",
-                          help="the option the grid varies (default: usage)")
-        grid.add_argument("--values", required=True,
-                          help="comma list, e.g. 0.2,0.35,0.5,1 (usage 1 / reduction 0: the "
-                               "standard model)")  # fmt: skip
-        grid.add_argument("--shard", default="0/1",
-                          help="i/n: run every n-th point from i (default: 0/1)")
+        grid.add_argument(
+            "--param",
+            choices=("usage", "radius", "reduction"),
+            default="usage",
+            help="the option the grid varies (default: usage)",
+        )
+        grid.add_argument(
+            "--values",
+            required=True,
+            help="comma list, e.g. 0.2,0.35,0.5,1 (usage 1 / reduction 0: the standard model)",
+        )
+        grid.add_argument(
+            "--shard", default="0/1", help="i/n: run every n-th point from i (default: 0/1)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,17 +55,27 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         options = study_options(args)
-        done = sweep(args.kind, options, args.param, parse_values(args.values),
-                     parse_seeds(args.seeds), eval_settings(args, options.get("device", "auto")),
-                     out, parse_shard(args.shard), jobs=check_jobs(args.jobs),
-                     command=args.command_line)
+        done = sweep(
+            args.kind,
+            options,
+            args.param,
+            parse_values(args.values),
+            parse_seeds(args.seeds),
+            eval_settings(args, options.get("device", "auto")),
+            out,
+            parse_shard(args.shard),
+            jobs=check_jobs(args.jobs),
+            command=args.command_line,
+        )
         report = write_sweep_report(out)
     except (ValueError, RuntimeError, OSError) as error:  # user errors are ValueErrors
         return error_exit("sweep", error)
     except KeyboardInterrupt:
         scored = len(list((out / "results").glob("*.json")))
-        return interrupted_exit(f"every run checkpointed; the same command resumes in {out}; "
-                                f"`bionn report {out}` reports the {scored} point(s) scored")
+        return interrupted_exit(
+            f"every run checkpointed; the same command resumes in {out}; "
+            f"`bionn report {out}` reports the {scored} point(s) scored"
+        )
     print(report.read_text())
     print(f"{done} point(s) run by this shard; report written to {report.parent}")
     return 0

@@ -34,8 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         doc = f"Example:\n    {_KIND_EXAMPLES[kind]}\n"
         sub = command_parser(kinds, kind, (cls.__doc__ or "").splitlines()[0], doc)
         add_config_arguments(sub, cls)
-        sub.add_argument("--resume", action="store_true",
-                         help="continue the run in --out from its last checkpoint")  # fmt: skip
+        sub.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the run in --out from its last checkpoint",
+        )
 
 
 def interrupted_exit(message: str) -> int:
@@ -55,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
     except USER_ERRORS as error:
         return error_exit("train", error)
     if result.status == "interrupted":
-        return interrupted_exit(f"checkpoint written to {result.checkpoint}; continue with "
-                                f"--out {result.run_dir} --resume")  # fmt: skip
+        return interrupted_exit(
+            f"checkpoint written to {result.checkpoint}; continue with "
+            f"--out {result.run_dir} --resume"
+        )
     if result.summary:
         print(f"run finished: {result.run_dir} (summary.json, metrics.jsonl, checkpoints/)")
     return 0

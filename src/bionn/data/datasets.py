@@ -34,8 +34,13 @@ def fit_images(images: torch.Tensor, size: int, channels: int) -> torch.Tensor:
         images = (images.float() * weights).sum(1, keepdim=True).round().to(torch.uint8)
     if images.shape[-1] != size or images.shape[-2] != size:
         resized = [
-            F.interpolate(chunk.float(), size=(size, size), mode="bilinear", antialias=True,
-                          align_corners=False)  # fmt: skip
+            F.interpolate(
+                chunk.float(),
+                size=(size, size),
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            )
             for chunk in images.split(4096)
         ]
         images = torch.cat(resized).round().clamp(0, 255).to(torch.uint8)
@@ -51,16 +56,19 @@ def _digits(size: int, channels: int, train: bool) -> ImageData:
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
     cut = len(order) * 5 // 6
     chosen = order[:cut] if train else order[cut:]
-    return ImageData(fit_images(images[chosen, None], size, channels), labels[chosen], 10,
-                     "digits")  # fmt: skip
+    return ImageData(fit_images(images[chosen, None], size, channels), labels[chosen], 10, "digits")
 
 
-def _torchvision(name: str, root: str, download: bool, size: int, channels: int | None,
-                 train: bool) -> ImageData:  # fmt: skip
+def _torchvision(
+    name: str, root: str, download: bool, size: int, channels: int | None, train: bool
+) -> ImageData:
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashionmnist": datasets.FashionMNIST,
-           "cifar10": datasets.CIFAR10}[name]  # fmt: skip
+    cls = {
+        "mnist": datasets.MNIST,
+        "fashionmnist": datasets.FashionMNIST,
+        "cifar10": datasets.CIFAR10,
+    }[name]
     try:
         data = cls(root=root, train=train, download=download)
     except (RuntimeError, OSError) as error:
@@ -78,10 +86,20 @@ def _torchvision(name: str, root: str, download: bool, size: int, channels: int 
     return ImageData(fit_images(images, size, channels), labels, 10, name)
 
 
-def load_data(data: str, *, size: int, channels: int | None = None, train: bool = True,
-              data_root: str = "data", download: bool = False, cache_dir: str = "",
-              skip_corrupt: bool = False, workers: int = 0, progress: bool | None = None,
-              test_data: str = "") -> ImageData | None:  # fmt: skip
+def load_data(
+    data: str,
+    *,
+    size: int,
+    channels: int | None = None,
+    train: bool = True,
+    data_root: str = "data",
+    download: bool = False,
+    cache_dir: str = "",
+    skip_corrupt: bool = False,
+    workers: int = 0,
+    progress: bool | None = None,
+    test_data: str = "",
+) -> ImageData | None:
     """One split of ``data``: 'digits', a torchvision name or an image folder.
 
     An image folder has one class per sub-folder. Its test split is ``test_data``, else the
@@ -123,6 +141,13 @@ def load_data(data: str, *, size: int, channels: int | None = None, train: bool 
         if not test.is_dir():
             raise DataError(f"--test-data {test_data!r} is not a folder")
         folder, classes = test, class_names(Path(data), list_images(data))
-    return load_image_folder(folder, size, channels or 3, cache_dir=cache_dir,
-                             skip_corrupt=skip_corrupt, workers=workers, progress=progress,
-                             classes=classes)  # fmt: skip
+    return load_image_folder(
+        folder,
+        size,
+        channels or 3,
+        cache_dir=cache_dir,
+        skip_corrupt=skip_corrupt,
+        workers=workers,
+        progress=progress,
+        classes=classes,
+    )

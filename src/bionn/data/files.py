@@ -27,8 +27,9 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any], *,
-                 sync: bool = False) -> Path:  # fmt: skip
+def atomic_write(
+    path: str | Path, write: Callable[[IO[bytes]], Any], *, sync: bool = False
+) -> Path:
     """Write ``path`` through ``write(handle)`` to a temporary, then rename it over ``path``.
 
     Args:
@@ -83,6 +84,10 @@ def clear_stale_temporaries(folder: str | Path, recursive: bool = True) -> list[
     for path in removed:
         path.unlink(missing_ok=True)
     if removed:
-        logger.warning("removed %d stale temporary file(s) left by a killed run in %s: %s",
-                       len(removed), folder, ", ".join(p.name for p in removed[:5]))  # fmt: skip
+        logger.warning(
+            "removed %d stale temporary file(s) left by a killed run in %s: %s",
+            len(removed),
+            folder,
+            ", ".join(p.name for p in removed[:5]),
+        )
     return removed

@@ -24,8 +24,17 @@ from bionn.data.base import DataError, ImageData
 from bionn.data.files import save_torch
 from bionn.data.progress import progress_bar
 
-__all__ = ["IMAGE_SUFFIXES", "FolderImages", "class_names", "first_image_size", "list_images",
-           "load_image_folder", "open_folder", "read_image", "test_folder"]  # fmt: skip
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "FolderImages",
+    "class_names",
+    "first_image_size",
+    "list_images",
+    "load_image_folder",
+    "open_folder",
+    "read_image",
+    "test_folder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -122,13 +131,15 @@ class FolderImages:
     def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
         """Yield the images in batches; only one batch is decoded at a time."""
         for start in range(0, len(self.files), batch_size):
-            chunk = self.files[start:start + batch_size]
-            yield torch.from_numpy(np.stack([read_image(p, self.size, self.channels)
-                                             for p in chunk]))  # fmt: skip
+            chunk = self.files[start : start + batch_size]
+            yield torch.from_numpy(
+                np.stack([read_image(p, self.size, self.channels) for p in chunk])
+            )
 
 
-def open_folder(folder: str | Path, size: int | None = None, channels: int = 3,
-                limit: int | None = None) -> FolderImages:  # fmt: skip
+def open_folder(
+    folder: str | Path, size: int | None = None, channels: int = 3, limit: int | None = None
+) -> FolderImages:
     """The images under ``folder`` (recursive) as a lazy :class:`FolderImages`.
 
     Args:
@@ -161,18 +172,21 @@ def _cache_key(root: Path, files: list[Path], size: int, channels: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def _decode_all(files: list[Path], size: int, channels: int, workers: int,
-                progress: bool | None) -> tuple[torch.Tensor, list[int], list[str]]:  # fmt: skip
+def _decode_all(
+    files: list[Path], size: int, channels: int, workers: int, progress: bool | None
+) -> tuple[torch.Tensor, list[int], list[str]]:
     """Decode into one preallocated tensor; return it, the good indices and the error texts."""
     images = torch.empty(len(files), channels, size, size, dtype=torch.uint8)
     jobs = [(p, size, channels) for p in files]
     good, errors = [], []
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 0 else None
     try:
-        decoded = pool.map(_decode_or_error, jobs, chunksize=64) if pool else map(
-            _decode_or_error, jobs)  # fmt: skip
-        for index, result in enumerate(progress_bar(decoded, desc="decoding images",
-                                                    total=len(jobs), enabled=progress)):
+        decoded = (
+            pool.map(_decode_or_error, jobs, chunksize=64) if pool else map(_decode_or_error, jobs)
+        )
+        for index, result in enumerate(
+            progress_bar(decoded, desc="decoding images", total=len(jobs), enabled=progress)
+        ):
             if isinstance(result, str):
                 errors.append(result)
             else:
@@ -181,13 +195,20 @@ def _decode_all(files: list[Path], size: int, channels: int, workers: int,
     finally:
         if pool:
             pool.shutdown()
-    return images[:len(good)], good, errors
+    return images[: len(good)], good, errors
 
 
-def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache_dir: str = "",
-                      skip_corrupt: bool = False, workers: int = 0,
-                      progress: bool | None = None,
-                      classes: tuple[str, ...] | None = None) -> ImageData:  # fmt: skip
+def load_image_folder(
+    folder: str | Path,
+    size: int,
+    channels: int = 3,
+    *,
+    cache_dir: str = "",
+    skip_corrupt: bool = False,
+    workers: int = 0,
+    progress: bool | None = None,
+    classes: tuple[str, ...] | None = None,
+) -> ImageData:
     """All images under ``folder`` (recursive) as uint8 (N, channels, size, size).
 
     Labels index the sub-folder of each file (sorted names, see :func:`class_names`); a flat
@@ -207,8 +228,10 @@ def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache
     names = class_names(root, files)
     if classes is not None and names != tuple(classes):
         missing, extra = sorted(set(classes) - set(names)), sorted(set(names) - set(classes))
-        raise DataError(f"the classes of {root} differ from the training split's: missing "
-                        f"{missing or 'none'}, not in training {extra or 'none'}")  # fmt: skip
+        raise DataError(
+            f"the classes of {root} differ from the training split's: missing "
+            f"{missing or 'none'}, not in training {extra or 'none'}"
+        )
     cache = Path(cache_dir or Path.home() / ".cache" / "bionn") / (
         f"{root.resolve().name}-{_cache_key(root, files, size, channels)}"
         f"{'-skip' if skip_corrupt else ''}.pt"
@@ -224,8 +247,10 @@ def load_image_folder(folder: str | Path, size: int, channels: int = 3, *, cache
         listing = "\n".join(f"  {why}" for why in errors[:20])
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
         if not skip_corrupt:
-            raise DataError(f"{len(errors)} unreadable image(s) under {root} (pass --skip-corrupt "
-                            f"to skip them):\n{listing}{more}")  # fmt: skip
+            raise DataError(
+                f"{len(errors)} unreadable image(s) under {root} (pass --skip-corrupt "
+                f"to skip them):\n{listing}{more}"
+            )
         logger.warning("skipping %d unreadable image(s):\n%s%s", len(errors), listing, more)
     if not good:
         raise DataError(f"none of the {len(files)} images under {root} could be decoded")

@@ -9,8 +9,14 @@ from typing import Any
 __all__ = ["progress_bar"]
 
 
-def progress_bar(iterable: Iterable[Any] | None = None, *, desc: str, total: int | None = None,
-                 enabled: bool | None = None, unit: str = "it") -> Any:  # fmt: skip
+def progress_bar(
+    iterable: Iterable[Any] | None = None,
+    *,
+    desc: str,
+    total: int | None = None,
+    enabled: bool | None = None,
+    unit: str = "it",
+) -> Any:
     """A tqdm bar over ``iterable`` (or updated by hand when None).
 
     Args:
@@ -23,6 +29,13 @@ def progress_bar(iterable: Iterable[Any] | None = None, *, desc: str, total: int
     """
     from tqdm import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, unit=unit, file=sys.stderr,
-                disable=None if enabled is None else not enabled, dynamic_ncols=True,
-                leave=False)  # fmt: skip
+    return tqdm(
+        iterable,
+        desc=desc,
+        total=total,
+        unit=unit,
+        file=sys.stderr,
+        disable=None if enabled is None else not enabled,
+        dynamic_ncols=True,
+        leave=False,
+    )

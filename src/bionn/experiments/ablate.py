@@ -65,8 +65,16 @@ class AblateConfig:
 
 def _identity(config: AblateConfig, data: str) -> dict[str, object]:
     """The options that decide the numbers of a run: resuming must keep them."""
-    keep = ("epochs", "checkpoint", "layer", "seed", "random_seed", "random_protocol",
-            "batch_size", "lr")  # fmt: skip
+    keep = (
+        "epochs",
+        "checkpoint",
+        "layer",
+        "seed",
+        "random_seed",
+        "random_protocol",
+        "batch_size",
+        "lr",
+    )
     return {"data": data, **{k: v for k, v in asdict(config).items() if k in keep}}
 
 
@@ -76,13 +84,21 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _split(data: str, root: str, download: bool, train: bool, size: int, channels: int | None,
-           device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+def _split(
+    data: str,
+    root: str,
+    download: bool,
+    train: bool,
+    size: int,
+    channels: int | None,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One split as float images in [0, 1] and labels, both on ``device``, loaded once."""
     from bionn.experiments.data import load_data
 
-    split = load_data(data, size=size, channels=channels, train=train, data_root=root,
-                      download=download)  # fmt: skip
+    split = load_data(
+        data, size=size, channels=channels, train=train, data_root=root, download=download
+    )
     if split is None:
         raise ValueError(f"--data {data!r} has no test split; use a torchvision data set")
     return split.images.to(device).float() / 255, split.labels.to(device)
@@ -113,10 +129,17 @@ def run_ablation(config: AblateConfig) -> dict[str, Path]:
             model = published_mlp(inputs=test[0][0].numel()).to(device)
             if not store.load_model(repeat, model):
                 images, labels = _split(data, root, config.download, True, size, channels, device)
-                train_classifier(model, images, labels, epochs=config.epochs, lr=config.lr,
-                                 batch_size=config.batch_size, seed=config.seed + repeat,
-                                 progress=config.progress,
-                                 description=f"training repeat {repeat}")  # fmt: skip
+                train_classifier(
+                    model,
+                    images,
+                    labels,
+                    epochs=config.epochs,
+                    lr=config.lr,
+                    batch_size=config.batch_size,
+                    seed=config.seed + repeat,
+                    progress=config.progress,
+                    description=f"training repeat {repeat}",
+                )
                 store.save_model(repeat, model)
         _analyse(model.eval(), layer, repeat, config, store, _evaluator(model, layer, *test))
     title = f"# Removal analysis: layer {layer} of {config.checkpoint or 'the published MLP'}"
@@ -132,27 +155,53 @@ def _evaluator(model: nn.Module, layer: str, images: torch.Tensor, labels: torch
     if not (isinstance(model, nn.Sequential) and layer.isdigit() and 0 < int(layer) < len(model)):
         return classifier_evaluator(images, labels)
     with torch.inference_mode():
-        features = torch.cat([model[:int(layer)](chunk) for chunk in images.split(10_000)])
-    tail = model[int(layer):].train(model.training)  # a new Sequential holding the same modules
+        features = torch.cat([model[: int(layer)](chunk) for chunk in images.split(10_000)])
+    tail = model[int(layer) :].train(model.training)  # a new Sequential holding the same modules
     evaluate_tail = classifier_evaluator(features, labels)
     return lambda _: evaluate_tail(tail)
 
 
-def _analyse(model: torch.nn.Module, layer: str, repeat: int, config: AblateConfig,
-             store: ResultStore, evaluate) -> None:  # fmt: skip
+def _analyse(
+    model: torch.nn.Module,
+    layer: str,
+    repeat: int,
+    config: AblateConfig,
+    store: ResultStore,
+    evaluate,
+) -> None:
     """Every pattern and strength not yet in the store, for one trained network."""
     n_x, n_y = channel_axes(find_layer(model, layer))
     for pattern in config.patterns:
         strengths = list(config.strengths or default_strengths(pattern, n_x, n_y))
         pending = [s for s in strengths if (repeat, pattern, s) not in store.done]
-        bar = tqdm(total=len(strengths), initial=len(strengths) - len(pending), unit="strength",
-                   desc=f"repeat {repeat} {pattern}", disable=not config.progress)  # fmt: skip
+        bar = tqdm(
+            total=len(strengths),
+            initial=len(strengths) - len(pending),
+            unit="strength",
+            desc=f"repeat {repeat} {pattern}",
+            disable=not config.progress,
+        )
 
         def record(result, pattern=pattern, bar=bar) -> None:
-            store.append({"repeat": repeat, "pattern": pattern, "strength": result.strength,
-                          "removed": result.removed, **result.metrics})  # fmt: skip
+            store.append(
+                {
+                    "repeat": repeat,
+                    "pattern": pattern,
+                    "strength": result.strength,
+                    "removed": result.removed,
+                    **result.metrics,
+                }
+            )
             bar.update()
 
-        ablate(model, layer, pattern, pending, evaluate, seed=config.random_seed,
-               random_protocol=config.random_protocol, on_result=record)  # fmt: skip
+        ablate(
+            model,
+            layer,
+            pattern,
+            pending,
+            evaluate,
+            seed=config.random_seed,
+            random_protocol=config.random_protocol,
+            on_result=record,
+        )
         bar.close()

@@ -47,10 +47,18 @@ def published_mlp(inputs: int = 784, width: int = 512, classes: int = 10) -> nn.
     )
 
 
-def train_classifier(model: nn.Module, images: Tensor, labels: Tensor, *, epochs: int,
-                     batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-                     progress: bool = True, description: str = "training",
-                     ) -> nn.Module:  # fmt: skip
+def train_classifier(
+    model: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+    description: str = "training",
+) -> nn.Module:
     """Train ``model`` in place with Adam on float ``images`` already on its device.
 
     Each epoch visits the data in a fresh order drawn from ``seed``; the last batch may be
@@ -64,7 +72,7 @@ def train_classifier(model: nn.Module, images: Tensor, labels: Tensor, *, epochs
         order = torch.randperm(len(labels), generator=generator).to(labels.device)
         total = 0.0
         for start in range(0, len(order), batch_size):
-            chosen = order[start:start + batch_size]
+            chosen = order[start : start + batch_size]
             loss = F.cross_entropy(model(images[chosen]), labels[chosen])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

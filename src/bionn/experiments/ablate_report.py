@@ -32,15 +32,20 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         groups[row["pattern"], row["strength"]].append(row)
     curves: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (pattern, strength), members in groups.items():
-        point: dict[str, Any] = {"strength": strength, "removed": members[0]["removed"],
-                                 "repeats": len(members)}  # fmt: skip
+        point: dict[str, Any] = {
+            "strength": strength,
+            "removed": members[0]["removed"],
+            "repeats": len(members),
+        }
         for metric in METRICS:
             values = [m[metric] for m in members]
             point[metric] = statistics.fmean(values)
             point[f"{metric}_min"], point[f"{metric}_max"] = min(values), max(values)
         curves[pattern].append(point)
-    return {p: sorted(points, key=lambda q: (q["removed"], -q["strength"]))
-            for p, points in curves.items()}  # fmt: skip
+    return {
+        p: sorted(points, key=lambda q: (q["removed"], -q["strength"]))
+        for p, points in curves.items()
+    }
 
 
 def _at(points: list[dict[str, Any]], fraction: float) -> dict[str, Any]:
@@ -62,8 +67,11 @@ def summary_rows(curves: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
     rows = []
     for pattern, points in curves.items():
         reference = points[0]["accuracy"]
-        row: dict[str, Any] = {"pattern": pattern, "intact": reference,
-                               "holds_until": _kept_until(points, reference)}  # fmt: skip
+        row: dict[str, Any] = {
+            "pattern": pattern,
+            "intact": reference,
+            "holds_until": _kept_until(points, reference),
+        }
         for fraction in SUMMARY_FRACTIONS:
             point = _at(points, fraction)
             row[f"at_{fraction}"] = (point["removed"], point["accuracy"])
@@ -74,23 +82,37 @@ def summary_rows(curves: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
 def markdown_report(curves: dict[str, list[dict[str, Any]]], header: str = "") -> str:
     """The summary table and, below it, every point of every curve."""
     heads = " | ".join(f"~{f:.0%} removed" for f in SUMMARY_FRACTIONS)
-    lines = [header, "", "Test accuracy (mean over repeats) after removing weights of the layer; "
-             f"'holds until': the largest fraction removed before accuracy first drops by more "
-             f"than {TOLERANCE:.0%} (absolute) below the first point.", "",
-             f"| pattern | first point | {heads} | holds until |",
-             "| --- | --- | " + "--- | " * len(SUMMARY_FRACTIONS) + "--- |"]  # fmt: skip
+    lines = [
+        header,
+        "",
+        "Test accuracy (mean over repeats) after removing weights of the layer; "
+        f"'holds until': the largest fraction removed before accuracy first drops by more "
+        f"than {TOLERANCE:.0%} (absolute) below the first point.",
+        "",
+        f"| pattern | first point | {heads} | holds until |",
+        "| --- | --- | " + "--- | " * len(SUMMARY_FRACTIONS) + "--- |",
+    ]
     for row in summary_rows(curves):
-        cells = " | ".join(f"{row[f'at_{f}'][1]:.4f} ({row[f'at_{f}'][0]:.1%})"
-                           for f in SUMMARY_FRACTIONS)  # fmt: skip
-        lines.append(f"| {row['pattern']} | {row['intact']:.4f} | {cells} | "
-                     f"{row['holds_until']:.1%} |")  # fmt: skip
-    lines += ["", "## Every strength", "",
-              "| pattern | strength | removed | loss | accuracy | min acc | max acc | repeats |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        cells = " | ".join(
+            f"{row[f'at_{f}'][1]:.4f} ({row[f'at_{f}'][0]:.1%})" for f in SUMMARY_FRACTIONS
+        )
+        lines.append(
+            f"| {row['pattern']} | {row['intact']:.4f} | {cells} | {row['holds_until']:.1%} |"
+        )
+    lines += [
+        "",
+        "## Every strength",
+        "",
+        "| pattern | strength | removed | loss | accuracy | min acc | max acc | repeats |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for pattern, points in curves.items():
-        lines += [f"| {pattern} | {q['strength']} | {q['removed']:.4f} | {q['loss']:.4f} | "
-                  f"{q['accuracy']:.4f} | {q['accuracy_min']:.4f} | {q['accuracy_max']:.4f} | "
-                  f"{q['repeats']} |" for q in points]  # fmt: skip
+        lines += [
+            f"| {pattern} | {q['strength']} | {q['removed']:.4f} | {q['loss']:.4f} | "
+            f"{q['accuracy']:.4f} | {q['accuracy_min']:.4f} | {q['accuracy_max']:.4f} | "
+            f"{q['repeats']} |"
+            for q in points
+        ]
     return "\n".join(lines).lstrip() + "\n"
 
 
@@ -103,9 +125,14 @@ def plot_ablation(curves: dict[str, list[dict[str, Any]]], path: Path, title: st
         removed = [q["removed"] for q in points]
         for ax, metric in zip(axes, METRICS, strict=True):
             ax.plot(removed, [q[metric] for q in points], color=colour, label=pattern, lw=1.4)
-            ax.fill_between(removed, [q[f"{metric}_min"] for q in points],
-                            [q[f"{metric}_max"] for q in points], color=colour, alpha=0.2,
-                            lw=0)  # fmt: skip
+            ax.fill_between(
+                removed,
+                [q[f"{metric}_min"] for q in points],
+                [q[f"{metric}_max"] for q in points],
+                color=colour,
+                alpha=0.2,
+                lw=0,
+            )
     for ax, metric in zip(axes, METRICS, strict=True):
         ax.set_xlabel("fraction of weights removed")
         ax.set_ylabel(f"test {metric}")
@@ -120,8 +147,11 @@ def plot_ablation(curves: dict[str, list[dict[str, Any]]], path: Path, title: st
 def write_report(rows: list[dict[str, Any]], out: Path, header: str = "") -> dict[str, Path]:
     """``report.md``, ``results.json`` (the curves) and ``ablation.png`` in ``out``."""
     curves = aggregate(rows)
-    paths = {"markdown": out / "report.md", "json": out / "results.json",
-             "plot": out / "ablation.png"}  # fmt: skip
+    paths = {
+        "markdown": out / "report.md",
+        "json": out / "results.json",
+        "plot": out / "ablation.png",
+    }
     paths["markdown"].write_text(markdown_report(curves, header))
     summary = {"curves": curves, "summary": summary_rows(curves)}
     paths["json"].write_text(json.dumps(summary, indent=1) + "\n")

@@ -44,8 +44,10 @@ class ResultStore:
             changed = {k: (saved.get(k), v) for k, v in identity.items() if saved.get(k) != v}
             if changed:
                 listing = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-                raise StoreError(f"{self.out} holds an analysis with other options ({listing}); "
-                                 f"use another --out or the same options")  # fmt: skip
+                raise StoreError(
+                    f"{self.out} holds an analysis with other options ({listing}); "
+                    f"use another --out or the same options"
+                )
         else:
             _write_atomic(path, (json.dumps(identity, indent=1) + "\n").encode())
 
@@ -59,8 +61,9 @@ class ResultStore:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 if number < len(lines):
-                    raise StoreError(f"{self.results} line {number} is not JSON; fix or delete "
-                                     f"the file") from None  # fmt: skip
+                    raise StoreError(
+                        f"{self.results} line {number} is not JSON; fix or delete the file"
+                    ) from None
                 warnings.warn(f"dropping the torn last line of {self.results}", stacklevel=3)
                 text = "".join(json.dumps(row) + "\n" for row in rows)
                 _write_atomic(self.results, text.encode())

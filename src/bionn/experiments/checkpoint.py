@@ -105,8 +105,9 @@ def _keep_milestone(path: Path, step: int, keep: int) -> None:
         old.unlink()
 
 
-def save_model_file(path: str | Path, state: dict[str, torch.Tensor],
-                    config: dict[str, Any], step: int) -> Path:  # fmt: skip
+def save_model_file(
+    path: str | Path, state: dict[str, torch.Tensor], config: dict[str, Any], step: int
+) -> Path:
     """Write a model's ``state`` as safetensors, with its config and step in the metadata.
 
     Args:
@@ -188,9 +189,14 @@ class LoadedModel:
     path: Path
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", *,
-                    kind: str | None = None, variant: str | None = None,
-                    use_ema: bool = True) -> LoadedModel:  # fmt: skip
+def load_checkpoint(
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    kind: str | None = None,
+    variant: str | None = None,
+    use_ema: bool = True,
+) -> LoadedModel:
     """Rebuild the model saved at ``path`` (file or run folder), ready to sample or evaluate.
 
     Args:

@@ -24,8 +24,10 @@ def _names(reports: Sequence[Path]) -> list[str]:
     """A folder name per report: its study's folder (a sweep's, not ``report/``), unique."""
     folders = [r.parent.parent if r.parent.name == "report" else r.parent for r in reports]
     plain = [folder.name for folder in folders]
-    return [name if plain.count(name) == 1 else f"{folder.parent.name}-{name}"
-            for name, folder in zip(plain, folders, strict=True)]  # fmt: skip
+    return [
+        name if plain.count(name) == 1 else f"{folder.parent.name}-{name}"
+        for name, folder in zip(plain, folders, strict=True)
+    ]
 
 
 def write_combined(reports: Sequence[Path], path: Path, title: str, intro: str = "") -> Path:

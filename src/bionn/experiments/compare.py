@@ -26,10 +26,18 @@ __all__ = ["compare"]
 logger = logging.getLogger(__name__)
 
 
-def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: EvalSettings,
-            out: Path, runs_dir: Path | None = None, bio: dict[str, Any] | None = None,
-            command: str = "", log: Callable[[str], None] | None = None,
-            jobs: int = 1) -> Path:  # fmt: skip
+def compare(
+    kind: str,
+    overrides: dict[str, Any],
+    seeds: list[int],
+    settings: EvalSettings,
+    out: Path,
+    runs_dir: Path | None = None,
+    bio: dict[str, Any] | None = None,
+    command: str = "",
+    log: Callable[[str], None] | None = None,
+    jobs: int = 1,
+) -> Path:
     """Train, evaluate and report standard vs bio-mimetic runs; returns ``report.md``.
 
     Every run's config is built (and so checked) before the first one trains.
@@ -56,29 +64,45 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Ev
     runs_dir = runs_dir or out / "runs"
     shared = {**overrides, "progress": False}
     variants = {"standard": {}, bio_variant(kind, overrides.get("model")): dict(bio or {})}
-    configs = {v: [make_config(kind, **shared, **extra, variant=v, seed=s,
-                               out=str(runs_dir / f"{v}-s{s}")) for s in seeds]
-               for v, extra in variants.items()}  # fmt: skip
+    configs = {
+        v: [
+            make_config(kind, **shared, **extra, variant=v, seed=s, out=str(runs_dir / f"{v}-s{s}"))
+            for s in seeds
+        ]
+        for v, extra in variants.items()
+    }
     runs: dict[str, list[RunScores]] = {v: [] for v in variants}
-    ordered = [(seed, variant, configs[variant][i]) for i, seed in enumerate(seeds)
-               for variant in variants]  # fmt: skip
+    ordered = [
+        (seed, variant, configs[variant][i]) for i, seed in enumerate(seeds) for variant in variants
+    ]
     first = configs["standard"][0]
     length = f"{first.steps} steps" if first.steps else f"{first.epochs} epochs"
-    meta = {"title": f"{kind} {first.model} on {first.data}: standard vs {list(variants)[1]}",
-            "command": command, "kind": kind, "model": first.model, "data": first.data,
-            "seeds": seeds, "training": overrides, "bio_options": bio or {},
-            "evaluation": settings.__dict__}  # fmt: skip
+    meta = {
+        "title": f"{kind} {first.model} on {first.data}: standard vs {list(variants)[1]}",
+        "command": command,
+        "kind": kind,
+        "model": first.model,
+        "data": first.data,
+        "seeds": seeds,
+        "training": overrides,
+        "bio_options": bio or {},
+        "evaluation": settings.__dict__,
+    }
 
     def write_report() -> Path:
         scored = sum(map(len, runs.values()))
-        done = "" if scored == len(ordered) else \
-            f" ({scored} of {len(ordered)} runs trained and scored so far)"  # fmt: skip
-        description = (f"{len(seeds)} seeds per variant{done}; image size {first.image_size}, "
-                       f"width {first.width}, {length} of batch {first.batch_size}.")
+        done = (
+            ""
+            if scored == len(ordered)
+            else f" ({scored} of {len(ordered)} runs trained and scored so far)"
+        )
+        description = (
+            f"{len(seeds)} seeds per variant{done}; image size {first.image_size}, "
+            f"width {first.width}, {length} of batch {first.batch_size}."
+        )
         return write_compare_report(out, {**meta, "description": description}, runs)
 
-    with progress_bar(len(ordered), f"compare {kind}",
-                      overrides.get("progress", True)) as bar:  # fmt: skip
+    with progress_bar(len(ordered), f"compare {kind}", overrides.get("progress", True)) as bar:
         bar.set_postfix_str(f"training, {jobs} at a time")
 
         def score(config: Any) -> None:  # as soon as it is trained: a stopped study keeps it
@@ -86,8 +110,10 @@ def compare(kind: str, overrides: dict[str, Any], seeds: list[int], settings: Ev
             scores = RunScores.from_dict(evaluate_run(config.run_dir(), settings))
             runs[config.variant].append(scores)
             bar.update(1)
-            log(f"{config.variant} seed {config.seed}: {scores.metric} {scores.value:.4g} "
-                f"(scored in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+            log(
+                f"{config.variant} seed {config.seed}: {scores.metric} {scores.value:.4g} "
+                f"(scored in {time.perf_counter() - started:.0f} s)"
+            )
             if all(runs.values()):  # both variants scored at least once: a report exists
                 write_report()
 

@@ -26,9 +26,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-__all__ = ["KINDS", "ClassifierConfig", "ConfigError", "DDIMConfig", "GANConfig", "Range",
-           "RunConfig", "config_class", "config_errors", "config_from_dict", "field_type",
-           "make_config", "published_values", "with_published"]  # fmt: skip
+__all__ = [
+    "KINDS",
+    "ClassifierConfig",
+    "ConfigError",
+    "DDIMConfig",
+    "GANConfig",
+    "Range",
+    "RunConfig",
+    "config_class",
+    "config_errors",
+    "config_from_dict",
+    "field_type",
+    "make_config",
+    "published_values",
+    "with_published",
+]
 
 
 class ConfigError(ValueError):
@@ -63,8 +76,10 @@ class Range:
 
     def __str__(self) -> str:
         if self.low is not None and self.high is not None:
-            text = (f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
-                    f"{')' if self.high_open else ']'}")  # fmt: skip
+            text = (
+                f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
+                f"{')' if self.high_open else ']'}"
+            )
         elif self.low is not None:
             text = f"{'>' if self.low_open else '>='} {self.low:g}"
         else:
@@ -102,67 +117,109 @@ class RunConfig:
 
     model: str = _opt("", "architecture", "model")
     variant: Variant = _opt("standard", "standard, or the bio-mimetic variant", "model")
-    usage: float | None = _opt(None, "fraction of weights the bio-mimetic layers keep "
-                               "(default: from --radius / --reduction)", "model", FRACTION_KEPT)
-    radius: float = _opt(0.4, "mouse connection radius (window2d_width) when --usage is unset",
-                         "model", POSITIVE)  # fmt: skip
-    reduction: float | None = _opt(None, "schizo param_reduction when --usage is unset "
-                                   "(default: the model's published one)", "model",
-                                   FRACTION_REMOVED)  # fmt: skip
-    width: int | None = _opt(None, "base width of the network (default: published)", "model",
-                             AT_LEAST_1)  # fmt: skip
-    data: str = _opt("digits", "digits (embedded), mnist, fashionmnist, cifar10 or an image "
-                     "folder", "data")  # fmt: skip
+    usage: float | None = _opt(
+        None,
+        "fraction of weights the bio-mimetic layers keep (default: from --radius / --reduction)",
+        "model",
+        FRACTION_KEPT,
+    )
+    radius: float = _opt(
+        0.4, "mouse connection radius (window2d_width) when --usage is unset", "model", POSITIVE
+    )
+    reduction: float | None = _opt(
+        None,
+        "schizo param_reduction when --usage is unset (default: the model's published one)",
+        "model",
+        FRACTION_REMOVED,
+    )
+    width: int | None = _opt(
+        None, "base width of the network (default: published)", "model", AT_LEAST_1
+    )
+    data: str = _opt(
+        "digits", "digits (embedded), mnist, fashionmnist, cifar10 or an image folder", "data"
+    )
     data_root: str = _opt("data", "folder holding torchvision data sets", "data")
-    test_data: str = _opt("", "test folder of an image-folder data set, one class per "
-                          "sub-folder (default: the sibling 'test' of a folder named 'train')",
-                          "data")  # fmt: skip
-    download: bool = _opt(False, "download a torchvision data set into --data-root if missing",
-                          "data")  # fmt: skip
+    test_data: str = _opt(
+        "",
+        "test folder of an image-folder data set, one class per "
+        "sub-folder (default: the sibling 'test' of a folder named 'train')",
+        "data",
+    )
+    download: bool = _opt(
+        False, "download a torchvision data set into --data-root if missing", "data"
+    )
     cache_dir: str = _opt("", "cache of decoded image folders (default ~/.cache/bionn)", "data")
     skip_corrupt: bool = _opt(False, "skip unreadable images of a folder with a warning", "data")
     limit: int | None = _opt(None, "use only the first N training images", "data", AT_LEAST_1)
-    image_size: int | None = _opt(None, "image height = width (default: the model's, e.g. 64)",
-                                  "data", AT_LEAST_1)  # fmt: skip
-    channels: Literal[1, 3] | None = _opt(None, "image channels (default: the data set's)",
-                                          "data")  # fmt: skip
-    classes: int | None = _opt(None, "number of classes (default: the data set's)", "data",
-                               AT_LEAST_1)  # fmt: skip
-    workers: int = _opt(0, "processes decoding image folders (0: this process)", "data",
-                        NON_NEGATIVE)  # fmt: skip
-    epochs: int | None = _opt(None, "training epochs (default: published; --steps overrides)",
-                              "training", AT_LEAST_1)  # fmt: skip
-    steps: int | None = _opt(None, "optimiser steps in total (overrides --epochs)", "training",
-                             AT_LEAST_1)  # fmt: skip
-    batch_size: int | None = _opt(None, "batch size per process (default: published)",
-                                  "training", AT_LEAST_1)  # fmt: skip
+    image_size: int | None = _opt(
+        None, "image height = width (default: the model's, e.g. 64)", "data", AT_LEAST_1
+    )
+    channels: Literal[1, 3] | None = _opt(None, "image channels (default: the data set's)", "data")
+    classes: int | None = _opt(
+        None, "number of classes (default: the data set's)", "data", AT_LEAST_1
+    )
+    workers: int = _opt(
+        0, "processes decoding image folders (0: this process)", "data", NON_NEGATIVE
+    )
+    epochs: int | None = _opt(
+        None, "training epochs (default: published; --steps overrides)", "training", AT_LEAST_1
+    )
+    steps: int | None = _opt(
+        None, "optimiser steps in total (overrides --epochs)", "training", AT_LEAST_1
+    )
+    batch_size: int | None = _opt(
+        None, "batch size per process (default: published)", "training", AT_LEAST_1
+    )
     lr: float | None = _opt(None, "learning rate (default: published)", "training", POSITIVE)
     seed: int = _opt(0, "seed of weights, data order and noise", "training", NON_NEGATIVE)
     out: str = _opt("", "run folder (default runs/<kind>-<model>-<variant>-s<seed>)", "output")
-    checkpoint_every: int = _opt(500, "steps between checkpoints (0: only at the end)", "output",
-                                 NON_NEGATIVE)  # fmt: skip
-    sample_every: int = _opt(1000, "steps between sample grids (0: only at the end)", "output",
-                             NON_NEGATIVE)  # fmt: skip
+    checkpoint_every: int = _opt(
+        500, "steps between checkpoints (0: only at the end)", "output", NON_NEGATIVE
+    )
+    sample_every: int = _opt(
+        1000, "steps between sample grids (0: only at the end)", "output", NON_NEGATIVE
+    )
     log_every: int = _opt(10, "steps between metric lines", "output", AT_LEAST_1)
     n_samples: int = _opt(64, "images in each sample grid", "output", AT_LEAST_1)
-    eval_every: int = _opt(0, "steps between scores of the run's metric on a fixed small sample "
-                           "(0: off); reports draw them as curves", "output", NON_NEGATIVE)
-    curve_samples: int = _opt(500, "images in the fixed sample scored every --eval-every steps",
-                               "output", Range(2))
-    keep: int = _opt(0, "milestone checkpoints kept besides last.pt, as checkpoints/step-N.pt "
-                     "(0: last.pt only)", "output", NON_NEGATIVE)  # fmt: skip
-    log: LogFormat = _opt("jsonl", "metrics.jsonl only, or also TensorBoard scalars and sample "
-                          "grids in <out>/tensorboard", "output")  # fmt: skip
+    eval_every: int = _opt(
+        0,
+        "steps between scores of the run's metric on a fixed small sample "
+        "(0: off); reports draw them as curves",
+        "output",
+        NON_NEGATIVE,
+    )
+    curve_samples: int = _opt(
+        500, "images in the fixed sample scored every --eval-every steps", "output", Range(2)
+    )
+    keep: int = _opt(
+        0,
+        "milestone checkpoints kept besides last.pt, as checkpoints/step-N.pt (0: last.pt only)",
+        "output",
+        NON_NEGATIVE,
+    )
+    log: LogFormat = _opt(
+        "jsonl",
+        "metrics.jsonl only, or also TensorBoard scalars and sample grids in <out>/tensorboard",
+        "output",
+    )
     progress: bool = _opt(True, "show progress bars", "output")
     device: str = _opt("auto", "auto (CUDA if present), cpu, cuda or cuda:N", "runtime")
-    precision: Precision = _opt("fp32", "autocast precision (fp16 needs CUDA; bf16 is fast only "
-                                "on GPUs and CPUs with native bf16, e.g. AVX512-BF16 / AMX, and "
-                                "far slower elsewhere: timings per CPU in benchmarks/README.md)",
-                                "runtime")  # fmt: skip
-    compile: bool = _opt(False, "wrap the networks in torch.compile (every model; pays off on "
-                         "GPUs, little on CPUs: benchmarks/README.md)", "runtime")  # fmt: skip
-    deterministic: bool = _opt(False, "torch.use_deterministic_algorithms (exact resume on GPU)",
-                               "runtime")  # fmt: skip
+    precision: Precision = _opt(
+        "fp32",
+        "autocast precision (fp16 needs CUDA; bf16 is fast only "
+        "on GPUs and CPUs with native bf16, e.g. AVX512-BF16 / AMX, and "
+        "far slower elsewhere: timings per CPU in benchmarks/README.md)",
+        "runtime",
+    )
+    compile: bool = _opt(
+        False,
+        "wrap the networks in torch.compile (every model; pays off on "
+        "GPUs, little on CPUs: benchmarks/README.md)",
+        "runtime",
+    )
+    deterministic: bool = _opt(
+        False, "torch.use_deterministic_algorithms (exact resume on GPU)", "runtime"
+    )
 
     def __post_init__(self) -> None:
         errors = self.validate()
@@ -171,17 +228,24 @@ class RunConfig:
 
     def validate(self) -> list[str]:
         """Return every problem of this config (empty when it can run); changes nothing."""
-        errors = [e for f in dataclasses.fields(self)
-                  if f.name not in ("model", "variant") and (e := _field_error(self, f))]
+        errors = [
+            e
+            for f in dataclasses.fields(self)
+            if f.name not in ("model", "variant") and (e := _field_error(self, f))
+        ]
         if errors:  # the rules below assume well-typed values
             return errors
         if self.model not in self.MODELS:  # model and variant: checked against MODELS
-            return [f"unknown {self.kind} model {self.model!r}: --model must be one of "
-                    f"{', '.join(self.MODELS)}"]  # fmt: skip
+            return [
+                f"unknown {self.kind} model {self.model!r}: --model must be one of "
+                f"{', '.join(self.MODELS)}"
+            ]
         if self.variant not in self.MODELS[self.model]:
-            errors.append(f"unknown variant {self.variant!r} for {self.kind} model "
-                          f"{self.model!r}: --variant must be one of "
-                          f"{', '.join(self.MODELS[self.model])}")  # fmt: skip
+            errors.append(
+                f"unknown variant {self.variant!r} for {self.kind} model "
+                f"{self.model!r}: --variant must be one of "
+                f"{', '.join(self.MODELS[self.model])}"
+            )
         if not (self.device in ("auto", "cpu", "cuda") or _is_cuda_index(self.device)):
             errors.append(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.test_data and self.data.lower() in NAMED_DATASETS:
@@ -252,14 +316,24 @@ class GANConfig(RunConfig):
         "tutorial": ("standard", "mouse"),  # PyTorch tutorial DCGAN (ngf = ndf = 64)
     }
     _PAPER: ClassVar[dict[str, Any]] = {
-        "image_size": 64, "width": 128, "epochs": 500, "batch_size": 32, "lr": 1e-4,
+        "image_size": 64,
+        "width": 128,
+        "epochs": 500,
+        "batch_size": 32,
+        "lr": 1e-4,
         "label_noise": 0.05,
-    }  # fmt: skip
+    }
     PUBLISHED: ClassVar[dict[str, dict[str, Any]]] = {
         "dcgan": _PAPER,
         "cdcgan": _PAPER,
-        "tutorial": {"image_size": 64, "width": 64, "epochs": 5, "batch_size": 128, "lr": 2e-4,
-                     "label_noise": 0.0},
+        "tutorial": {
+            "image_size": 64,
+            "width": 64,
+            "epochs": 5,
+            "batch_size": 128,
+            "lr": 2e-4,
+            "label_noise": 0.0,
+        },
     }
     model: Literal["dcgan", "cdcgan", "tutorial"] = _opt(
         "dcgan", "dcgan (paper), cdcgan (class-conditional) or tutorial (PyTorch DCGAN)", "model"
@@ -268,10 +342,17 @@ class GANConfig(RunConfig):
     z_dim: int = _opt(100, "latent dimension", "model", AT_LEAST_1)
     beta1: float = _opt(0.5, "Adam beta1", "training", UNIT)
     beta2: float = _opt(0.999, "Adam beta2", "training", UNIT)
-    label_noise: float | None = _opt(None, "scale of the uniform noise on the discriminator "
-                                     "targets (paper 0.05)", "training", NON_NEGATIVE)
-    keras_mode: bool = _opt(False, "as the original script: BN / spectral norm frozen and "
-                            "dropout off while training", "training")  # fmt: skip
+    label_noise: float | None = _opt(
+        None,
+        "scale of the uniform noise on the discriminator targets (paper 0.05)",
+        "training",
+        NON_NEGATIVE,
+    )
+    keras_mode: bool = _opt(
+        False,
+        "as the original script: BN / spectral norm frozen and dropout off while training",
+        "training",
+    )
 
 
 @dataclass(frozen=True)
@@ -284,19 +365,25 @@ class DDIMConfig(RunConfig):
         "unet": {"image_size": 64, "width": 64, "epochs": 1250, "batch_size": 64, "lr": 2e-4},
     }
     model: Literal["unet"] = _opt("unet", "unet (the paper's)", "model")
-    levels: int = _opt(4, "U-Net levels; widths are width * (1, 2, 4, 8, ...)[:levels]", "model",
-                       Range(1, 6))  # fmt: skip
+    levels: int = _opt(
+        4, "U-Net levels; widths are width * (1, 2, 4, 8, ...)[:levels]", "model", Range(1, 6)
+    )
     block_depth: int = _opt(2, "residual blocks per level", "model", AT_LEAST_1)
     attention: bool = _opt(True, "self-attention at image_size / 4 (16x16 at 64x64)", "model")
     dropout: float = _opt(0.1, "dropout inside residual blocks", "model", UNIT)
     ema: float = _opt(0.999, "EMA decay of the weights used for sampling", "training", UNIT)
     repetitions: int = _opt(5, "repetitions of the data set per epoch", "training", AT_LEAST_1)
     sampling_steps: int = _opt(20, "DDIM steps for sample grids", "output", AT_LEAST_1)
-    micro_batch: int = _opt(0, "images per forward / backward; a batch's gradients are summed "
-                            "over its micro-batches before the one optimiser step (the same "
-                            "maths: no batch statistics in the U-Net). 0: 16 on a CPU, where "
-                            "small pieces train faster (benchmarks/README.md); the whole batch "
-                            "on a GPU", "runtime", NON_NEGATIVE)  # fmt: skip
+    micro_batch: int = _opt(
+        0,
+        "images per forward / backward; a batch's gradients are summed "
+        "over its micro-batches before the one optimiser step (the same "
+        "maths: no batch statistics in the U-Net). 0: 16 on a CPU, where "
+        "small pieces train faster (benchmarks/README.md); the whole batch "
+        "on a GPU",
+        "runtime",
+        NON_NEGATIVE,
+    )
 
 
 @dataclass(frozen=True)
@@ -313,26 +400,67 @@ class ClassifierConfig(RunConfig):
     }
     _SMALL: ClassVar[dict[str, Any]] = {"augment": False}
     PUBLISHED: ClassVar[dict[str, dict[str, Any]]] = {
-        "mlp": {"image_size": 28, "width": 512, "epochs": 50, "batch_size": 32, "lr": 1e-3,
-                "optimizer": "adam", "reduction": 0.5, **_SMALL},
-        "cnn": {"image_size": 32, "width": 32, "epochs": 100, "batch_size": 32, "lr": 1e-4,
-                "optimizer": "rmsprop", "reduction": 0.5, **_SMALL},
-        "vgg16": {"image_size": 32, "width": 64, "epochs": 200, "batch_size": 200, "lr": 0.1,
-                  "optimizer": "sgd", "reduction": 0.6, "augment": True},
-        "mouse-mlp": {"image_size": 28, "width": 1024, "epochs": 10, "batch_size": 256,
-                      "lr": 0.01, "optimizer": "sgd", **_SMALL},
-        "lenet": {"image_size": 32, "width": 6, "epochs": 2, "batch_size": 4, "lr": 1e-3,
-                  "optimizer": "sgd", **_SMALL},
-    }  # fmt: skip
+        "mlp": {
+            "image_size": 28,
+            "width": 512,
+            "epochs": 50,
+            "batch_size": 32,
+            "lr": 1e-3,
+            "optimizer": "adam",
+            "reduction": 0.5,
+            **_SMALL,
+        },
+        "cnn": {
+            "image_size": 32,
+            "width": 32,
+            "epochs": 100,
+            "batch_size": 32,
+            "lr": 1e-4,
+            "optimizer": "rmsprop",
+            "reduction": 0.5,
+            **_SMALL,
+        },
+        "vgg16": {
+            "image_size": 32,
+            "width": 64,
+            "epochs": 200,
+            "batch_size": 200,
+            "lr": 0.1,
+            "optimizer": "sgd",
+            "reduction": 0.6,
+            "augment": True,
+        },
+        "mouse-mlp": {
+            "image_size": 28,
+            "width": 1024,
+            "epochs": 10,
+            "batch_size": 256,
+            "lr": 0.01,
+            "optimizer": "sgd",
+            **_SMALL,
+        },
+        "lenet": {
+            "image_size": 32,
+            "width": 6,
+            "epochs": 2,
+            "batch_size": 4,
+            "lr": 1e-3,
+            "optimizer": "sgd",
+            **_SMALL,
+        },
+    }
     model: Literal["mlp", "cnn", "vgg16", "mouse-mlp", "lenet"] = _opt(
-        "mlp", "mlp / cnn / vgg16 (schizophrenia paper), mouse-mlp / lenet (mouse tutorials)",
-        "model")  # fmt: skip
+        "mlp",
+        "mlp / cnn / vgg16 (schizophrenia paper), mouse-mlp / lenet (mouse tutorials)",
+        "model",
+    )
     form: Literal["diagonal", "gaussian", "random", "individual", "kernel"] = _opt(
-        "diagonal", "schizo window form (convs: individual, kernel or diagonal)", "model")
+        "diagonal", "schizo window form (convs: individual, kernel or diagonal)", "model"
+    )
     optimizer: Literal["adam", "rmsprop", "sgd"] | None = _opt(
-        None, "optimiser (default: the published one)", "training")
-    augment: bool | None = _opt(None, "random flips and shifts (default: on for vgg16)",
-                                "training")  # fmt: skip
+        None, "optimiser (default: the published one)", "training"
+    )
+    augment: bool | None = _opt(None, "random flips and shifts (default: on for vgg16)", "training")
 
 
 KINDS: dict[str, type[RunConfig]] = {c.kind: c for c in (GANConfig, DDIMConfig, ClassifierConfig)}
@@ -392,8 +520,9 @@ def make_config(kind: str, **options: Any) -> RunConfig:
     The published values join the options before the config is built, so it is checked once.
     """
     cls = config_class(kind)
-    model = options.get("model") or next(f.default for f in dataclasses.fields(cls)
-                                         if f.name == "model")  # fmt: skip
+    model = options.get("model") or next(
+        f.default for f in dataclasses.fields(cls) if f.name == "model"
+    )
     published = cls.PUBLISHED.get(model, {}) if isinstance(model, str) else {}
     given = {k: v for k, v in options.items() if not (v is None and k in published)}
     return config_from_dict(kind, {**published, **given})

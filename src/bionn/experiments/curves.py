@@ -45,9 +45,14 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[index] - sums[start]) / (index - start)
 
 
-def flattening_step(steps: list[int], values: list[float], *, window: int = WINDOW,
-                    tolerance: float = TOLERANCE,
-                    min_flat: float = MIN_FLAT) -> int | None:  # fmt: skip
+def flattening_step(
+    steps: list[int],
+    values: list[float],
+    *,
+    window: int = WINDOW,
+    tolerance: float = TOLERANCE,
+    min_flat: float = MIN_FLAT,
+) -> int | None:
     """Return the step where the curve flattened (see the module docstring), or None.
 
     Args:
@@ -119,13 +124,22 @@ def mean_curve(name: str, runs: list[list[dict[str, Any]]]) -> MetricCurve | Non
     table = np.array([[p[s]["eval_value"] for s in steps] for p in points], dtype=np.float64)
     first = points[0][steps[0]]
     mean = table.mean(0)
-    return MetricCurve(name, first["eval_metric"], bool(first["eval_higher_is_better"]), steps,
-                       mean.tolist(), table.min(0).tolist(), table.max(0).tolist(), len(points),
-                       flattening_step(steps, mean.tolist()))  # fmt: skip
+    return MetricCurve(
+        name,
+        first["eval_metric"],
+        bool(first["eval_higher_is_better"]),
+        steps,
+        mean.tolist(),
+        table.min(0).tolist(),
+        table.max(0).tolist(),
+        len(points),
+        flattening_step(steps, mean.tolist()),
+    )
 
 
-def curve_section(groups: dict[str, list[list[dict[str, Any]]]], out: Path,
-                  filename: str = "metric_curves.png") -> list[str]:  # fmt: skip
+def curve_section(
+    groups: dict[str, list[list[dict[str, Any]]]], out: Path, filename: str = "metric_curves.png"
+) -> list[str]:
     """Draw every group's curve on one plot; return the report's Markdown lines about them.
 
     Args:
@@ -145,13 +159,18 @@ def curve_section(groups: dict[str, list[list[dict[str, Any]]]], out: Path,
         return []
     plot_metric_curves(curves, out / filename)
     first = curves[0]
-    lines = [f"## {first.metric} during training", "",
-             f"![{first.metric} against the training step]({filename})", "",
-             f"Each point scores the model on a fixed sample of {_sample_size(groups)} images; "
-             "line: mean over runs, band: lowest to highest run; dotted line: where the mean "
-             "flattened.", "",
-             "| group | runs | last step | mean at last step | flattened at step |",
-             "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        f"## {first.metric} during training",
+        "",
+        f"![{first.metric} against the training step]({filename})",
+        "",
+        f"Each point scores the model on a fixed sample of {_sample_size(groups)} images; "
+        "line: mean over runs, band: lowest to highest run; dotted line: where the mean "
+        "flattened.",
+        "",
+        "| group | runs | last step | mean at last step | flattened at step |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for c in curves:
         flat = f"{c.flattened:,}" if c.flattened is not None else "not yet"
         lines.append(f"| {c.name} | {c.runs} | {c.steps[-1]:,} | {c.mean[-1]:.4g} | {flat} |")
@@ -159,6 +178,7 @@ def curve_section(groups: dict[str, list[list[dict[str, Any]]]], out: Path,
 
 
 def _sample_size(groups: dict[str, list[list[dict[str, Any]]]]) -> str:
-    sizes = {r["eval_n"] for runs in groups.values() for records in runs
-             for r in eval_records(records)}  # fmt: skip
+    sizes = {
+        r["eval_n"] for runs in groups.values() for records in runs for r in eval_records(records)
+    }
     return ", ".join(str(s) for s in sorted(sizes))

@@ -102,7 +102,13 @@ class _Length:
 
 def epoch_indices(n: int, epoch: int, seed: int, place: Dist, drop_last: bool) -> torch.Tensor:
     """Return this rank's sample order for ``epoch``: a function of (seed, epoch) only."""
-    sampler = DistributedSampler(_Length(n), num_replicas=place.world, rank=place.rank,  # type: ignore[arg-type]
-                                 shuffle=True, seed=seed, drop_last=drop_last)  # fmt: skip
+    sampler = DistributedSampler(
+        _Length(n),
+        num_replicas=place.world,
+        rank=place.rank,  # type: ignore[arg-type]
+        shuffle=True,
+        seed=seed,
+        drop_last=drop_last,
+    )
     sampler.set_epoch(epoch)
     return torch.tensor(list(iter(sampler)), dtype=torch.long)

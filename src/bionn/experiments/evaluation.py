@@ -61,8 +61,9 @@ class EvalSettings:
 
     def key(self, metric: str) -> str:
         """Return a short stable key of everything that changes the score."""
-        text = json.dumps({**asdict(self), "metric": metric, "cache_dir": None, "device": None},
-                          sort_keys=True)  # fmt: skip
+        text = json.dumps(
+            {**asdict(self), "metric": metric, "cache_dir": None, "device": None}, sort_keys=True
+        )
         return f"{metric}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
@@ -77,8 +78,11 @@ def run_radius(model: torch.nn.Module) -> float | None:
     """Mean radius of the mouse ('2d') layers of ``model`` (None if it has none)."""
     from bionn.layers import WindowedLayer
 
-    radii = [m.window_spec.radius for m in model.modules()
-             if isinstance(m, WindowedLayer) and m.form == "2d"]  # fmt: skip
+    radii = [
+        m.window_spec.radius
+        for m in model.modules()
+        if isinstance(m, WindowedLayer) and m.form == "2d"
+    ]
     return float(sum(radii) / len(radii)) if radii else None
 
 
@@ -88,11 +92,19 @@ def _classifier_scores(run_dir: Path) -> dict[str, Any]:
         raise ValueError(f"{run_dir} has no per-epoch test metrics to evaluate")
     last = epochs[-1]
     best_loss = min(r["test_loss"] for r in epochs)
-    return {"metric": "test accuracy", "value": last["test_acc"], "higher_is_better": True,
-            "train_acc": last["train_acc"], "test_acc": last["test_acc"],
-            "train_loss": last["train_loss"], "test_loss": last["test_loss"],
-            "min_test_loss": best_loss, "overfitting": last["test_loss"] - best_loss,
-            "gap": last["train_acc"] - last["test_acc"], "converged": True}  # fmt: skip
+    return {
+        "metric": "test accuracy",
+        "value": last["test_acc"],
+        "higher_is_better": True,
+        "train_acc": last["train_acc"],
+        "test_acc": last["test_acc"],
+        "train_loss": last["train_loss"],
+        "test_loss": last["test_loss"],
+        "min_test_loss": best_loss,
+        "overfitting": last["test_loss"] - best_loss,
+        "gap": last["train_acc"] - last["test_acc"],
+        "converged": True,
+    }
 
 
 def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[str, Any]:
@@ -108,26 +120,47 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
 
     config = loaded.config
     cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
-    train = load_data(config.data, size=config.image_size, channels=config.channels,
-                      train=True, data_root=config.data_root,
-                      cache_dir=config.cache_dir)  # fmt: skip
+    train = load_data(
+        config.data,
+        size=config.image_size,
+        channels=config.channels,
+        train=True,
+        data_root=config.data_root,
+        cache_dir=config.cache_dir,
+    )
     proxy_data = (config.data.lower(), train.images, train.labels) if metric == "proxy" else None
-    extractor, name = make_extractor(metric, weights=settings.inception_weights,
-                                     proxy_data=proxy_data, cache_dir=cache_dir,
-                                     device=settings.device)  # fmt: skip
+    extractor, name = make_extractor(
+        metric,
+        weights=settings.inception_weights,
+        proxy_data=proxy_data,
+        cache_dir=cache_dir,
+        device=settings.device,
+    )
     # a fixed random subset of the training images: the same reals for every run
     order = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))
-    real = train.images[order[:settings.n_samples]]
-    stats = real_statistics(extractor, real, key=images_key(real), cache_dir=cache_dir,
-                            kid_samples=settings.kid_samples)  # fmt: skip
-    fake = SampledImages(loaded.model, settings.n_samples, seed=settings.sample_seed,
-                         steps=getattr(config, "sampling_steps", 20))  # DDIM: the run's steps
+    real = train.images[order[: settings.n_samples]]
+    stats = real_statistics(
+        extractor, real, key=images_key(real), cache_dir=cache_dir, kid_samples=settings.kid_samples
+    )
+    fake = SampledImages(
+        loaded.model,
+        settings.n_samples,
+        seed=settings.sample_seed,
+        steps=getattr(config, "sampling_steps", 20),
+    )  # DDIM: the run's steps
     result = measure(extractor, name, stats, fake, kid_samples=settings.kid_samples)
     threshold = settings.threshold if settings.threshold is not None else DEFAULT_THRESHOLDS[metric]
-    scores = {"metric": name, "value": result.value, "higher_is_better": False,
-              "kid_mean": result.kid_mean, "kid_std": result.kid_std, "n_real": result.n_real,
-              "n_fake": result.n_fake, "threshold": threshold,
-              "converged": bool(result.value <= threshold)}  # fmt: skip
+    scores = {
+        "metric": name,
+        "value": result.value,
+        "higher_is_better": False,
+        "kid_mean": result.kid_mean,
+        "kid_std": result.kid_std,
+        "n_real": result.n_real,
+        "n_fake": result.n_fake,
+        "threshold": threshold,
+        "converged": bool(result.value <= threshold),
+    }
     if metric == "proxy":
         scores["proxy_accuracy"] = extractor.accuracy
     return scores
@@ -161,14 +194,23 @@ def evaluate_run(run_dir: Path | str, settings: EvalSettings) -> dict[str, Any]:
         scores = _classifier_scores(run_dir)
     else:
         scores = _generator_scores(loaded, settings, metric)
-    scores.update({
-        "run": str(run_dir), "kind": config.kind, "variant": config.variant, "seed": config.seed,
-        "usage": summary["usage"]["windowed"], "usage_total": summary["usage"]["total"],
-        "radius": run_radius(loaded.model),
-        "reduction": 0.0 if config.variant == "standard" else getattr(config, "reduction", None),
-        "parameters": summary["parameters"], "time_s": summary["time_s"],
-        "weights": summary["usage"]["layers"][-1]["weights"],
-        "active_weights": summary["usage"]["layers"][-1]["active"],
-    })  # fmt: skip
+    scores.update(
+        {
+            "run": str(run_dir),
+            "kind": config.kind,
+            "variant": config.variant,
+            "seed": config.seed,
+            "usage": summary["usage"]["windowed"],
+            "usage_total": summary["usage"]["total"],
+            "radius": run_radius(loaded.model),
+            "reduction": 0.0
+            if config.variant == "standard"
+            else getattr(config, "reduction", None),
+            "parameters": summary["parameters"],
+            "time_s": summary["time_s"],
+            "weights": summary["usage"]["layers"][-1]["weights"],
+            "active_weights": summary["usage"]["layers"][-1]["active"],
+        }
+    )
     write_text(path, json.dumps(scores, indent=2))
     return scores

@@ -69,6 +69,10 @@ def resolve(config: RunConfig, facts: DataFacts) -> RunPlan:
     Published values fill the options left at None; ``channels`` and ``classes`` come from the
     data (an explicit ``classes`` is kept: a conditional GAN may be given more classes).
     """
-    config = dataclasses.replace(config, **published_values(config), channels=facts.channels,
-                                 classes=config.classes or facts.classes)  # fmt: skip
+    config = dataclasses.replace(
+        config,
+        **published_values(config),
+        channels=facts.channels,
+        classes=config.classes or facts.classes,
+    )
     return RunPlan(config=config, data=facts, run_dir=config.run_dir())

@@ -19,11 +19,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bionn.experiments.curves import MetricCurve
 
-__all__ = ["plot_classifier_sweep", "plot_curves", "plot_metric_curves", "plot_points",
-           "plot_sample_grids", "plot_vs_usage"]  # fmt: skip
+__all__ = [
+    "plot_classifier_sweep",
+    "plot_curves",
+    "plot_metric_curves",
+    "plot_points",
+    "plot_sample_grids",
+    "plot_vs_usage",
+]
 
-_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
-            "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]  # fmt: skip
+_COLOURS = [
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+]
 
 
 def _pyplot() -> Any:
@@ -52,12 +68,15 @@ def plot_points(groups: dict[str, list[dict[str, Any]]], ylabel: str, path: Path
         good = [r["value"] for r in runs if r["converged"]]
         bad = [r["value"] for r in runs if not r["converged"]]
         offsets = [0.12 * (j - (len(runs) - 1) / 2) / max(len(runs), 1) for j in range(len(runs))]
-        ax.scatter([i + o for o in offsets[:len(good)]], good, color=_COLOURS[i % 10], zorder=3)
+        ax.scatter([i + o for o in offsets[: len(good)]], good, color=_COLOURS[i % 10], zorder=3)
         ax.scatter([i] * len(bad), bad, marker="x", color="black", zorder=3)
         if good:
             mean = sum(good) / len(good)
-            sd = (sum((v - mean) ** 2 for v in good) / (len(good) - 1)) ** 0.5 if len(good) > 1 \
+            sd = (
+                (sum((v - mean) ** 2 for v in good) / (len(good) - 1)) ** 0.5
+                if len(good) > 1
                 else 0.0
+            )
             ax.bar(i, mean, width=0.5, color=_COLOURS[i % 10], alpha=0.3)
             ax.errorbar(i, mean, yerr=sd, color="black", capsize=6)
     ax.set_xticks(range(len(groups)), list(groups))
@@ -81,11 +100,17 @@ def plot_vs_usage(points: list[dict[str, Any]], ylabel: str, path: Path) -> Path
     points = sorted(points, key=lambda p: p["usage"])
     failed_label = "not converged"
     for p in points:
-        ax.scatter([p["usage"]] * len(p["values"]), p["values"], color="tab:blue", alpha=0.6,
-                   zorder=3)  # fmt: skip
+        ax.scatter(
+            [p["usage"]] * len(p["values"]), p["values"], color="tab:blue", alpha=0.6, zorder=3
+        )
         if p["failed"]:
-            ax.scatter([p["usage"]] * len(p["failed"]), p["failed"], marker="x", color="black",
-                       label=failed_label)  # fmt: skip
+            ax.scatter(
+                [p["usage"]] * len(p["failed"]),
+                p["failed"],
+                marker="x",
+                color="black",
+                label=failed_label,
+            )
             failed_label = None  # one legend entry
     means = [(p["usage"], sum(p["values"]) / len(p["values"])) for p in points if p["values"]]
     if means:
@@ -98,14 +123,16 @@ def plot_vs_usage(points: list[dict[str, Any]], ylabel: str, path: Path) -> Path
     if with_radius:
         top = ax.twiny()
         top.set_xlim(ax.get_xlim())
-        top.set_xticks([p["usage"] for p in with_radius],
-                       [f"{p['radius']:.2f}" for p in with_radius])  # fmt: skip
+        top.set_xticks(
+            [p["usage"] for p in with_radius], [f"{p['radius']:.2f}" for p in with_radius]
+        )
         top.set_xlabel("radius")
     return _save(figure, path)
 
 
-def plot_curves(runs: dict[str, list[list[dict[str, Any]]]], keys: tuple[str, ...],
-                path: Path, x: str = "step") -> Path:  # fmt: skip
+def plot_curves(
+    runs: dict[str, list[list[dict[str, Any]]]], keys: tuple[str, ...], path: Path, x: str = "step"
+) -> Path:
     """One panel per key of ``keys``; each run's records as a line coloured by its group."""
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
@@ -113,17 +140,22 @@ def plot_curves(runs: dict[str, list[list[dict[str, Any]]]], keys: tuple[str, ..
         for i, (name, records_of_runs) in enumerate(runs.items()):
             for j, records in enumerate(records_of_runs):
                 rows = [r for r in records if key in r]
-                ax.plot([r[x] + (1 if x == "epoch" else 0) for r in rows], [r[key] for r in rows],
-                        color=_COLOURS[i % 10], alpha=0.7, label=name if j == 0 else None)
+                ax.plot(
+                    [r[x] + (1 if x == "epoch" else 0) for r in rows],
+                    [r[key] for r in rows],
+                    color=_COLOURS[i % 10],
+                    alpha=0.7,
+                    label=name if j == 0 else None,
+                )
         ax.set(xlabel=x, ylabel=key)
         ax.grid(alpha=0.3)
         ax.legend()
     return _save(figure, path)
 
 
-def plot_classifier_sweep(rows: list[dict[str, Any]],
-                          curves: dict[float, list[list[dict[str, Any]]]],
-                          path: Path) -> Path:  # fmt: skip
+def plot_classifier_sweep(
+    rows: list[dict[str, Any]], curves: dict[float, list[list[dict[str, Any]]]], path: Path
+) -> Path:
     """Plot final train / test accuracy and loss against the reduction, and loss curves.
 
     Args:
@@ -142,8 +174,9 @@ def plot_classifier_sweep(rows: list[dict[str, Any]],
             key = f"{split}_{quantity}"
             for r in rows:
                 ax.scatter([r["reduction"]] * len(r[key]), r[key], color=colour, alpha=0.4, s=12)
-            ax.plot(x, [sum(r[key]) / len(r[key]) for r in rows], color=colour, marker="o",
-                    label=split)  # fmt: skip
+            ax.plot(
+                x, [sum(r[key]) / len(r[key]) for r in rows], color=colour, marker="o", label=split
+            )
         ax.set(xlabel="param_reduction", ylabel=f"final {quantity}")
         ax.legend()
         ax.grid(alpha=0.3)
@@ -153,10 +186,16 @@ def plot_classifier_sweep(rows: list[dict[str, Any]],
         for j, records in enumerate(runs):
             rows_ = [r for r in records if "test_loss" in r]
             epochs = [r["epoch"] + 1 for r in rows_]
-            ax_curve.plot(epochs, [r["test_loss"] for r in rows_], color=colour, alpha=0.8,
-                          label=f"{reduction:g}" if j == 0 else None)  # fmt: skip
-            ax_curve.plot(epochs, [r["train_loss"] for r in rows_], color=colour, alpha=0.4,
-                          linestyle="--")  # fmt: skip
+            ax_curve.plot(
+                epochs,
+                [r["test_loss"] for r in rows_],
+                color=colour,
+                alpha=0.8,
+                label=f"{reduction:g}" if j == 0 else None,
+            )
+            ax_curve.plot(
+                epochs, [r["train_loss"] for r in rows_], color=colour, alpha=0.4, linestyle="--"
+            )
     ax_curve.set(xlabel="epoch", ylabel="loss (test solid, train dashed)")
     ax_curve.legend(title="reduction", fontsize=7)
     ax_curve.grid(alpha=0.3)
@@ -185,8 +224,14 @@ def plot_metric_curves(curves: list[MetricCurve], path: Path) -> Path:
     for i, curve in enumerate(curves):
         colour = _COLOURS[i % 10]
         flat = f"flat from {curve.flattened:,}" if curve.flattened is not None else "not flat yet"
-        ax.plot(curve.steps, curve.mean, color=colour, marker="o", markersize=3,
-                label=f"{curve.name} ({curve.runs} run{'s' * (curve.runs > 1)}, {flat})")
+        ax.plot(
+            curve.steps,
+            curve.mean,
+            color=colour,
+            marker="o",
+            markersize=3,
+            label=f"{curve.name} ({curve.runs} run{'s' * (curve.runs > 1)}, {flat})",
+        )
         if curve.runs > 1:
             ax.fill_between(curve.steps, curve.low, curve.high, color=colour, alpha=0.2)
         if curve.flattened is not None:

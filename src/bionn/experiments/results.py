@@ -43,8 +43,12 @@ class UsageTotals:
         """Read the totals from a run's ``summary.json`` (its usage rows end with the total)."""
         usage = summary["usage"]
         total_row = usage["layers"][-1]
-        return cls(windowed=float(usage["windowed"]), total=float(usage["total"]),
-                   weights=int(total_row["weights"]), active=int(total_row["active"]))  # fmt: skip
+        return cls(
+            windowed=float(usage["windowed"]),
+            total=float(usage["total"]),
+            weights=int(total_row["weights"]),
+            active=int(total_row["active"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,11 +123,17 @@ class RunScores:
         if isinstance(data["usage"], dict):
             usage = UsageTotals(**data["usage"])
         else:
-            usage = UsageTotals(windowed=data["usage"], total=data["usage_total"],
-                                weights=int(data["weights"]),
-                                active=int(round(data["active_weights"])))  # fmt: skip
-        extras = {k: v for k, v in data.items()
-                  if k not in names and k not in _USAGE_KEYS and k != "extras"}  # fmt: skip
+            usage = UsageTotals(
+                windowed=data["usage"],
+                total=data["usage_total"],
+                weights=int(data["weights"]),
+                active=int(round(data["active_weights"])),
+            )
+        extras = {
+            k: v
+            for k, v in data.items()
+            if k not in names and k not in _USAGE_KEYS and k != "extras"
+        }
         extras.update(data.get("extras", {}))
         return cls(usage=usage, extras=extras, **{k: data[k] for k in names if k in data})
 
@@ -175,16 +185,26 @@ def summarise(runs: list[RunScores]) -> GroupSummary:
     """Statistics of one non-empty group of runs (converged runs only in the metric's mean)."""
     good = [r for r in runs if r.converged]
     first = runs[0]
-    usage = UsageTotals(windowed=_mean([r.usage.windowed for r in runs]),
-                        total=_mean([r.usage.total for r in runs]), weights=first.usage.weights,
-                        active=round(_mean([r.usage.active for r in runs])))  # fmt: skip
+    usage = UsageTotals(
+        windowed=_mean([r.usage.windowed for r in runs]),
+        total=_mean([r.usage.total for r in runs]),
+        weights=first.usage.weights,
+        active=round(_mean([r.usage.active for r in runs])),
+    )
     has_kid = first.kid_mean is not None
-    extras = ({k: Stats.of([r.extras[k] for r in runs]) for k in CLASSIFIER_EXTRAS}
-              if first.kind == "classifier" else {})  # fmt: skip
+    extras = (
+        {k: Stats.of([r.extras[k] for r in runs]) for k in CLASSIFIER_EXTRAS}
+        if first.kind == "classifier"
+        else {}
+    )
     return GroupSummary(
-        scores=Stats.of([r.value for r in good]), seeds=tuple(r.seed for r in good),
-        not_converged=tuple(r for r in runs if not r.converged), parameters=first.parameters,
-        usage=usage, radius=first.radius, time_s=_mean([r.time_s for r in runs]),
+        scores=Stats.of([r.value for r in good]),
+        seeds=tuple(r.seed for r in good),
+        not_converged=tuple(r for r in runs if not r.converged),
+        parameters=first.parameters,
+        usage=usage,
+        radius=first.radius,
+        time_s=_mean([r.time_s for r in runs]),
         kid=Stats.of([r.kid_mean for r in good if r.kid_mean is not None]) if has_kid else None,
         extras=extras,
-    )  # fmt: skip
+    )

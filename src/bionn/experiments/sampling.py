@@ -59,16 +59,23 @@ class SampledImages:
         for start in range(0, self.n, batch_size):
             count = min(batch_size, self.n - start)
             if isinstance(model, GAN):
-                part = labels[start:start + count] if labels is not None else None
+                part = labels[start : start + count] if labels is not None else None
                 images = model.sample(count, generator, part)
             else:
                 images = model.sample(count, self.steps, generator)
             yield (images.float().cpu() * 255).round().clamp(0, 255).to(torch.uint8)
 
 
-def sample_images(model: nn.Module, n: int, *, steps: int = 20, seed: int = 0,
-                  batch_size: int = 64, labels: torch.Tensor | None = None,
-                  progress: bool | None = None) -> torch.Tensor:  # fmt: skip
+def sample_images(
+    model: nn.Module,
+    n: int,
+    *,
+    steps: int = 20,
+    seed: int = 0,
+    batch_size: int = 64,
+    labels: torch.Tensor | None = None,
+    progress: bool | None = None,
+) -> torch.Tensor:
     """``n`` images as uint8 (n, C, H, W), reproducible for a given ``seed``.
 
     Args:
@@ -94,8 +101,12 @@ def save_grid(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
     """uint8 (N, C, H, W) images as one PNG grid, written atomically."""
     from torchvision.utils import save_image
 
-    return atomic_write(path, lambda handle: save_image(images.float() / 255.0, handle,
-                                                        format="png", nrow=nrow, padding=2))
+    return atomic_write(
+        path,
+        lambda handle: save_image(
+            images.float() / 255.0, handle, format="png", nrow=nrow, padding=2
+        ),
+    )
 
 
 def save_singles(images: torch.Tensor, folder: str | Path) -> list[Path]:

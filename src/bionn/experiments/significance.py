@@ -64,8 +64,9 @@ def _resample(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return values[rng.integers(0, values.size, size=(_RESAMPLES, values.size))]
 
 
-def bootstrap_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95
-                       ) -> tuple[tuple[float, float], tuple[float, float]]:  # fmt: skip
+def bootstrap_interval(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """Percentile bootstrap intervals of (mean b - mean a) and of Hedges' g.
 
     Resamples where g is undefined (both resampled groups constant) are left out of g's
@@ -126,19 +127,23 @@ class Comparison:
 
     def sentence(self, digits: int = 3) -> str:
         """The comparison as one Markdown line."""
+
         def fmt(x: float) -> str:
             return "-" if math.isnan(x) else f"{x:.{digits}g}"
 
-        return (f"{self.second} vs {self.first} ({self.n_second} vs {self.n_first} converged "
-                f"runs): difference of means {fmt(self.difference)} "
-                f"[95 % bootstrap CI {fmt(self.difference_ci[0])}, {fmt(self.difference_ci[1])}]"
-                f", Hedges' g {fmt(self.hedges_g)} [{fmt(self.hedges_g_ci[0])}, "
-                f"{fmt(self.hedges_g_ci[1])}], Welch t-test p = {fmt(self.welch_p)}: "
-                f"**{self.verdict}**")  # fmt: skip
+        return (
+            f"{self.second} vs {self.first} ({self.n_second} vs {self.n_first} converged "
+            f"runs): difference of means {fmt(self.difference)} "
+            f"[95 % bootstrap CI {fmt(self.difference_ci[0])}, {fmt(self.difference_ci[1])}]"
+            f", Hedges' g {fmt(self.hedges_g)} [{fmt(self.hedges_g_ci[0])}, "
+            f"{fmt(self.hedges_g_ci[1])}], Welch t-test p = {fmt(self.welch_p)}: "
+            f"**{self.verdict}**"
+        )
 
 
-def compare_groups(first: str, a: list[float], second: str, b: list[float], *,
-                   higher_is_better: bool = False) -> Comparison:  # fmt: skip
+def compare_groups(
+    first: str, a: list[float], second: str, b: list[float], *, higher_is_better: bool = False
+) -> Comparison:
     """Compare the converged values ``b`` of group ``second`` with ``a`` of group ``first``.
 
     Args:
@@ -155,8 +160,10 @@ def compare_groups(first: str, a: list[float], second: str, b: list[float], *,
     p_value = welch_t_test(va, vb)
     conclusive = va.size >= MIN_SEEDS and vb.size >= MIN_SEEDS
     if not conclusive:
-        verdict = (f"inconclusive: fewer than {MIN_SEEDS} converged runs per side "
-                   f"({second} {vb.size}, {first} {va.size})")  # fmt: skip
+        verdict = (
+            f"inconclusive: fewer than {MIN_SEEDS} converged runs per side "
+            f"({second} {vb.size}, {first} {va.size})"
+        )
     elif diff_ci[0] <= 0 <= diff_ci[1]:
         verdict = "no clear difference (the interval of the difference includes 0)"
     elif not p_value < ALPHA:
@@ -165,5 +172,16 @@ def compare_groups(first: str, a: list[float], second: str, b: list[float], *,
         second_larger = diff_ci[0] > 0
         winner = second if second_larger == higher_is_better else first
         verdict = f"{winner} better ({'higher' if higher_is_better else 'lower'})"
-    return Comparison(first, second, int(va.size), int(vb.size), difference, diff_ci,
-                      hedges_g(va, vb), g_ci, p_value, conclusive, verdict)
+    return Comparison(
+        first,
+        second,
+        int(va.size),
+        int(vb.size),
+        difference,
+        diff_ci,
+        hedges_g(va, vb),
+        g_ci,
+        p_value,
+        conclusive,
+        verdict,
+    )

@@ -23,8 +23,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["StudyError", "bio_variant", "check_jobs", "ensure_run", "parse_seeds", "progress_bar",
-           "train_runs"]  # fmt: skip
+__all__ = [
+    "StudyError",
+    "bio_variant",
+    "check_jobs",
+    "ensure_run",
+    "parse_seeds",
+    "progress_bar",
+    "train_runs",
+]
 
 # files a run writes before its first checkpoint: safe to clear when restarting that run
 _EARLY_FILES = {"config.json", "metrics.jsonl", "samples"}
@@ -42,8 +49,9 @@ def parse_seeds(text: str) -> list[int]:
         else:
             seeds = list(range(int(text)))
     except ValueError as error:
-        raise StudyError(f"--seeds must be a count or a comma list of ints, got {text!r}"
-                         ) from error  # fmt: skip
+        raise StudyError(
+            f"--seeds must be a count or a comma list of ints, got {text!r}"
+        ) from error
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
         raise StudyError(f"--seeds must give distinct seeds >= 0, got {text!r}")
     return seeds
@@ -71,8 +79,9 @@ def _train(config: Any, resume: bool = False) -> None:
 
     result = run_training(config, resume=resume)
     if result.status == "interrupted":
-        raise KeyboardInterrupt(f"{result.run_dir} interrupted at its last checkpoint; "
-                                "the same command resumes it")  # fmt: skip
+        raise KeyboardInterrupt(
+            f"{result.run_dir} interrupted at its last checkpoint; the same command resumes it"
+        )
 
 
 def ensure_run(config: Any) -> Path:
@@ -96,12 +105,17 @@ def ensure_run(config: Any) -> Path:
     try:
         merge_resumed_config(saved, config, None)
     except CheckpointError as error:
-        raise StudyError(f"{run_dir} holds a run of another configuration; nothing was "
-                         f"overwritten. Use another output folder. ({error})") from error
+        raise StudyError(
+            f"{run_dir} holds a run of another configuration; nothing was "
+            f"overwritten. Use another output folder. ({error})"
+        ) from error
     summary = run_dir / "summary.json"
     same_length = all(saved.get(k) == getattr(config, k) for k in ("steps", "epochs"))
-    if (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"
-            and same_length):  # fmt: skip
+    if (
+        summary.is_file()
+        and json.loads(summary.read_text()).get("status") == "completed"
+        and same_length
+    ):
         return run_dir
     if (run_dir / "checkpoints").is_dir():
         _train(config, resume=True)
@@ -164,8 +178,9 @@ def _train_quietly(config: Any) -> Path:
         raise
 
 
-def train_runs(configs: Sequence[Any], jobs: int = 1,
-               done: Callable[[Any], None] | None = None) -> None:  # fmt: skip
+def train_runs(
+    configs: Sequence[Any], jobs: int = 1, done: Callable[[Any], None] | None = None
+) -> None:
     """:func:`ensure_run` every config, ``jobs`` at a time; ``done(config)`` after each.
 
     With ``jobs > 1`` each run trains in its own process (spawned: safe with CUDA and threads)
@@ -190,8 +205,12 @@ def train_runs(configs: Sequence[Any], jobs: int = 1,
     # every core, so its threads do not spin against theirs
     own_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
-    with ProcessPoolExecutor(min(jobs, len(configs)), mp_context=context,
-                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
+    with ProcessPoolExecutor(
+        min(jobs, len(configs)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(), threads),
+    ) as pool:
         try:
             for config, _ in zip(configs, pool.map(_train_quietly, configs), strict=True):
                 if done:
@@ -207,5 +226,11 @@ def progress_bar(total: int, description: str, enabled: bool) -> Any:
     """The overall bar of a study: one tick per run trained and scored (tqdm, on stderr)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, unit="run", disable=not enabled, file=sys.stderr,
-                dynamic_ncols=True)  # fmt: skip
+    return tqdm(
+        total=total,
+        desc=description,
+        unit="run",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )

@@ -66,8 +66,14 @@ def _variant_options(kind: str, model: str | None, param: str, value: float) -> 
     return {"variant": bio_variant(kind, model), param: value}
 
 
-def point_configs(kind: str, overrides: dict[str, Any], param: str, values: list[float],
-                  seeds: list[int], out: Path) -> dict[tuple[float, int], RunConfig]:  # fmt: skip
+def point_configs(
+    kind: str,
+    overrides: dict[str, Any],
+    param: str,
+    values: list[float],
+    seeds: list[int],
+    out: Path,
+) -> dict[tuple[float, int], RunConfig]:
     """The config of every grid point; each value is checked by the swept option's own rules.
 
     Raises:
@@ -83,20 +89,27 @@ def point_configs(kind: str, overrides: dict[str, Any], param: str, values: list
         raise StudyError(f"--{param} is the swept option: give its values with --values only")
     bio = bio_variant(kind, overrides.get("model"))
     if (param, bio) in (("radius", "schizo"), ("reduction", "mouse")):
-        raise StudyError(f"--param {param} does not apply to the {bio} variant of this model; "
-                         f"sweep usage or {'radius' if bio == 'mouse' else 'reduction'}")
+        raise StudyError(
+            f"--param {param} does not apply to the {bio} variant of this model; "
+            f"sweep usage or {'radius' if bio == 'mouse' else 'reduction'}"
+        )
     configs = {}
     for value, seed in grid(values, seeds):
         options = _variant_options(kind, overrides.get("model"), param, value)
         try:
             configs[(value, seed)] = make_config(
-                kind, **overrides, **options, seed=seed,
-                out=str(out / "runs" / f"{param}-{value:g}-s{seed}"))
+                kind,
+                **overrides,
+                **options,
+                seed=seed,
+                out=str(out / "runs" / f"{param}-{value:g}-s{seed}"),
+            )
         except ConfigError as error:
             bad = [e for e in error.errors if e.startswith(f"--{param} ")]
             if bad:
-                raise StudyError(f"--values: {value:g} is not a valid {param}: {bad[0]}. "
-                                 "Nothing was run.") from error  # fmt: skip
+                raise StudyError(
+                    f"--values: {value:g} is not a valid {param}: {bad[0]}. Nothing was run."
+                ) from error
             raise
     return configs
 
@@ -111,8 +124,11 @@ def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
     path = out / "sweep.json"
     if not path.is_file():
         # another shard may be writing its sweep.json.tmp* right now: that is no foreign file
-        foreign = [p for p in out.iterdir() if not p.name.startswith("sweep.json")] \
-            if out.is_dir() else []
+        foreign = (
+            [p for p in out.iterdir() if not p.name.startswith("sweep.json")]
+            if out.is_dir()
+            else []
+        )
         if foreign:
             raise StudyError(f"{out} is not empty and holds no sweep.json; use another --out")
         out.mkdir(parents=True, exist_ok=True)
@@ -127,9 +143,11 @@ def _claim_folder(out: Path, spec: dict[str, Any]) -> None:
     saved = json.loads(path.read_text())
     if saved != spec:
         differ = sorted(k for k in set(saved) | set(spec) if saved.get(k) != spec.get(k))
-        raise StudyError(f"{out} holds a sweep of another configuration (differs in "
-                         f"{', '.join(differ)}); nothing was changed. Use another --out "
-                         f"or repeat the original command.")  # fmt: skip
+        raise StudyError(
+            f"{out} holds a sweep of another configuration (differs in "
+            f"{', '.join(differ)}); nothing was changed. Use another --out "
+            f"or repeat the original command."
+        )
 
 
 def _record_command(out: Path, command: str) -> None:
@@ -141,10 +159,19 @@ def _record_command(out: Path, command: str) -> None:
             file.write(command + "\n")
 
 
-def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
-          seeds: list[int], settings: EvalSettings, out: Path, shard: tuple[int, int] = (0, 1),
-          log: Callable[[str], None] | None = None, jobs: int = 1,
-          command: str = "") -> int:  # fmt: skip
+def sweep(
+    kind: str,
+    overrides: dict[str, Any],
+    param: str,
+    values: list[float],
+    seeds: list[int],
+    settings: EvalSettings,
+    out: Path,
+    shard: tuple[int, int] = (0, 1),
+    log: Callable[[str], None] | None = None,
+    jobs: int = 1,
+    command: str = "",
+) -> int:
     """Run this shard's unfinished points, seed by seed; returns how many it evaluated.
 
     Each point is scored as soon as it is trained, so a sweep stopped early keeps the scores
@@ -174,16 +201,26 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
     log = log or logger.info
     configs = point_configs(kind, {**overrides, "progress": False}, param, values, seeds, out)
     base = {k: v for k, v in overrides.items() if k != "progress"}  # shards may differ in that
-    spec = {"kind": kind, "param": param, "values": values, "seeds": seeds, "base": base,
-            "evaluation": {k: v for k, v in settings.__dict__.items()
-                           if k not in ("device", "cache_dir")}}  # fmt: skip
+    spec = {
+        "kind": kind,
+        "param": param,
+        "values": values,
+        "seeds": seeds,
+        "base": base,
+        "evaluation": {
+            k: v for k, v in settings.__dict__.items() if k not in ("device", "cache_dir")
+        },
+    }
     _claim_folder(out, spec)
     _record_command(out, command)
     (out / "results").mkdir(exist_ok=True)
     index, count = shard
-    todo = [(value, seed) for i, (value, seed) in enumerate(grid(values, seeds))
-            if i % count == index
-            and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()]  # fmt: skip
+    todo = [
+        (value, seed)
+        for i, (value, seed) in enumerate(grid(values, seeds))
+        if i % count == index
+        and not (out / "results" / f"{param}-{value:g}-s{seed}.json").is_file()
+    ]
     todo.sort(key=lambda point: seeds.index(point[1]))  # seed by seed: stopped early, every
     # value has as many seeds as the others, give or take one
     point_of = {configs[point].out: point for point in todo}
@@ -193,7 +230,8 @@ def sweep(kind: str, overrides: dict[str, Any], param: str, values: list[float],
         bar.update(1)
         bar.set_postfix_str(f"scoring {param} {value:g} seed {seed}")
         scores = RunScores.from_dict(
-            {**evaluate_run(config.run_dir(), settings), "grid_value": value})
+            {**evaluate_run(config.run_dir(), settings), "grid_value": value}
+        )
         result_path = out / "results" / f"{param}-{value:g}-s{seed}.json"
         tmp = result_path.with_name(result_path.name + f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(scores.to_dict(), indent=2))

@@ -68,13 +68,16 @@ def recipe_from_config(config: Recipe | Mapping[str, Any]) -> Recipe:
     """The recipe of :func:`recipe_to_config` (a recipe object passes through)."""
     if not isinstance(config, Mapping):
         if type(config).__name__ not in _RECIPES:
-            raise TypeError(f"recipe must be one of {tuple(_RECIPES)} or their config, "
-                            f"got {config!r}")  # fmt: skip
+            raise TypeError(
+                f"recipe must be one of {tuple(_RECIPES)} or their config, got {config!r}"
+            )
         return config
     if config.get("class_name") not in _RECIPES:
         raise ValueError(f"recipe config must name one of {tuple(_RECIPES)}, got {dict(config)!r}")
-    fields = {key: tuple(value) if isinstance(value, list) else value
-              for key, value in config["config"].items()}  # fmt: skip
+    fields = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in config["config"].items()
+    }
     return _RECIPES[config["class_name"]](**fields)
 
 
@@ -199,8 +202,16 @@ class WindowedKerasLayer:
         spec = named_errors(layer, recipes.resolve, self.recipe, n_x, n_y, space, layer=layer)
         recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=6)
         built = named_errors(layer, spec.build, n_x, n_y, space)
-        recipes.check_window_kept(built, self.recipe, n_x, n_y, space, layer=layer,
-                                  refuse=self._refuse_empty_window, stacklevel=6)  # fmt: skip
+        recipes.check_window_kept(
+            built,
+            self.recipe,
+            n_x,
+            n_y,
+            space,
+            layer=layer,
+            refuse=self._refuse_empty_window,
+            stacklevel=6,
+        )
         values = keras_layout(built.values, shape)
         self.window_spec = spec
         self.usage = built.usage

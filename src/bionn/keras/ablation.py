@@ -46,15 +46,23 @@ def find_kernel(model: keras.Model, name: str) -> keras.Variable:
     layer = find_layer_of_types(name, model.get_layer, ValueError, named_layers, LAYER_TYPES)
     kernel = layer.kernel
     if not isinstance(kernel, keras.Variable):
-        raise ValueError(f"layer {name!r} has a derived kernel (LoRA or quantised); ablate the "
-                         f"plain layer")  # fmt: skip
+        raise ValueError(
+            f"layer {name!r} has a derived kernel (LoRA or quantised); ablate the plain layer"
+        )
     return kernel
 
 
-def ablate(model: keras.Model, layer: str, pattern: str, strengths: Iterable[int],
-           evaluate: Evaluate, *, seed: int = 1, random_protocol: str = "numpy",
-           on_result: Callable[[AblationResult], None] | None = None,
-           ) -> list[AblationResult]:  # fmt: skip
+def ablate(
+    model: keras.Model,
+    layer: str,
+    pattern: str,
+    strengths: Iterable[int],
+    evaluate: Evaluate,
+    *,
+    seed: int = 1,
+    random_protocol: str = "numpy",
+    on_result: Callable[[AblationResult], None] | None = None,
+) -> list[AblationResult]:
     """Remove weights of ``layer``'s kernel by ``pattern`` at each strength and evaluate.
 
     The kernel is restored exactly afterwards, also when ``evaluate`` raises or the run is
@@ -73,13 +81,23 @@ def ablate(model: keras.Model, layer: str, pattern: str, strengths: Iterable[int
     def restore() -> None:
         kernel.assign(trained)
 
-    return sweep_removal(pattern, n_x, n_y, strengths, apply=apply, restore=restore,
-                         evaluate=lambda: evaluate(model), seed=seed,
-                         random_protocol=random_protocol, on_result=on_result)  # fmt: skip
+    return sweep_removal(
+        pattern,
+        n_x,
+        n_y,
+        strengths,
+        apply=apply,
+        restore=restore,
+        evaluate=lambda: evaluate(model),
+        seed=seed,
+        random_protocol=random_protocol,
+        on_result=on_result,
+    )
 
 
-def classifier_evaluator(inputs: Any, labels: Any, *, batch_size: int = 10_000,
-                         from_logits: bool = False) -> Evaluate:  # fmt: skip
+def classifier_evaluator(
+    inputs: Any, labels: Any, *, batch_size: int = 10_000, from_logits: bool = False
+) -> Evaluate:
     """An ``evaluate`` for Keras classifiers: mean sparse cross-entropy ('loss') and 'accuracy'.
 
     Args:
@@ -90,18 +108,21 @@ def classifier_evaluator(inputs: Any, labels: Any, *, batch_size: int = 10_000,
 
     """
     if len(inputs) != len(labels) or len(labels) == 0:
-        raise ValueError(f"inputs and labels must be non-empty and of one length, got "
-                         f"{len(inputs)} and {len(labels)}")  # fmt: skip
+        raise ValueError(
+            f"inputs and labels must be non-empty and of one length, got "
+            f"{len(inputs)} and {len(labels)}"
+        )
     images, targets = ops.convert_to_tensor(inputs), ops.convert_to_tensor(labels)
     count = len(labels)
 
     def evaluate(model: keras.Model) -> dict[str, float]:
         loss = correct = 0.0
         for start in range(0, count, batch_size):
-            output = model(images[start:start + batch_size], training=False)
-            target = targets[start:start + batch_size]
+            output = model(images[start : start + batch_size], training=False)
+            target = targets[start : start + batch_size]
             losses = keras.losses.sparse_categorical_crossentropy(
-                target, output, from_logits=from_logits)  # fmt: skip
+                target, output, from_logits=from_logits
+            )
             loss += float(ops.convert_to_numpy(ops.sum(losses)))
             hits = ops.equal(ops.argmax(output, axis=-1), ops.cast(target, "int32"))
             correct += float(ops.convert_to_numpy(ops.sum(ops.cast(hits, "float32"))))

@@ -52,9 +52,18 @@ _POSITIONS = {
     "SzDense": ("units", "*", "..."),
     "mConv2D": ("filters", "kernel_size", "..."),
     "mConv2DTranspose": ("filters", "kernel_size", "..."),
-    "SzConv2D": ("filters", "kernel_size", "param_reduction", "form", "activation", "padding",
-                 "strides", "dilation_rate", "kernel_initializer"),
-}  # fmt: skip
+    "SzConv2D": (
+        "filters",
+        "kernel_size",
+        "param_reduction",
+        "form",
+        "activation",
+        "padding",
+        "strides",
+        "dilation_rate",
+        "kernel_initializer",
+    ),
+}
 
 # Where the Keras seed's default differs from the table's: schizo.py's SzConv2D drew weights.
 _OVERRIDES = {"SzConv2D": {"form": "individual"}}
@@ -92,19 +101,29 @@ def _seed_layer(cls: L) -> L:
         self: Any, *args: Any, seed: int | None = None, scale_init: bool = True, **kwargs: Any
     ) -> None:
         if len(args) > len(positions):
-            raise TypeError(f"{row.name} takes at most {len(positions)} positional arguments "
-                            f"({', '.join(positions)}), got {len(args)}")  # fmt: skip
+            raise TypeError(
+                f"{row.name} takes at most {len(positions)} positional arguments "
+                f"({', '.join(positions)}), got {len(args)}"
+            )
         for name, value in zip(positions, args, strict=False):
             if name in kwargs:
                 raise TypeError(f"{row.name} got multiple values for argument {name!r}")
             kwargs[name] = value
         window = {name: kwargs.pop(name, default) for name, default in defaults.items()}
-        recipe = named_errors(row.name, recipes.seed_args, **{**_ALL_WINDOW_DEFAULTS, **window},
-                              seed=seed, allowed=row.forms, layer=row.name)  # fmt: skip
+        recipe = named_errors(
+            row.name,
+            recipes.seed_args,
+            **{**_ALL_WINDOW_DEFAULTS, **window},
+            seed=seed,
+            allowed=row.forms,
+            layer=row.name,
+        )
         super(cls, self).__init__(recipe=recipe, scale_init=scale_init, **kwargs)
         # NumPy / 0-d tensor scalars (accepted like Python's) as Python values: JSON configs.
-        plain = {name: value.item() if hasattr(value, "item") else value
-                 for name, value in window.items()}  # fmt: skip
+        plain = {
+            name: value.item() if hasattr(value, "item") else value
+            for name, value in window.items()
+        }
         self._record_arguments(**plain, seed=recipe.seed)
 
     seed_class(cls, row, __init__, _signature(positions, defaults, cls))

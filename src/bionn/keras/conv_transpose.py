@@ -50,10 +50,14 @@ class WindowedConv2DTranspose(WindowedKerasLayer, keras.layers.Conv2DTranspose):
     def call(self, inputs: Any) -> Any:
         """Run the transposed convolution with ``kernel * window``, then bias and activation."""
         outputs = ops.conv_transpose(
-            inputs, self.masked_kernel(), strides=list(self.strides), padding=self.padding,
-            output_padding=self.output_padding, dilation_rate=self.dilation_rate,
+            inputs,
+            self.masked_kernel(),
+            strides=list(self.strides),
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dilation_rate=self.dilation_rate,
             data_format=self.data_format,
-        )  # fmt: skip
+        )
         if self.use_bias:
             channel_axis = -1 if self.data_format == "channels_last" else 1
             bias_shape = [1] * len(outputs.shape)

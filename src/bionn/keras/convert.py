@@ -55,10 +55,16 @@ __all__ = ["KerasConversion", "mousify", "schizofy"]
 
 SUPPORTED = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 _OTHER_WEIGHT_LAYERS = (
-    keras.layers.Conv1D, keras.layers.Conv3D, keras.layers.Conv1DTranspose,
-    keras.layers.Conv3DTranspose, keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
-    keras.layers.SeparableConv1D, keras.layers.SeparableConv2D, keras.layers.EinsumDense,
-)  # fmt: skip
+    keras.layers.Conv1D,
+    keras.layers.Conv3D,
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv3DTranspose,
+    keras.layers.DepthwiseConv1D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv1D,
+    keras.layers.SeparableConv2D,
+    keras.layers.EinsumDense,
+)
 
 
 @dataclass(frozen=True)
@@ -101,11 +107,16 @@ def mousify(
     def window_args() -> dict[str, object]:
         return {"usage": usage}
 
-    return convert_layers(model, "mousify", conversion_options(mousify, options), {
-        keras.layers.Dense: (MouseDense, window_args),
-        keras.layers.Conv2D: (MouseConv2D, window_args),
-        keras.layers.Conv2DTranspose: (MouseConv2DTranspose, window_args),
-    })  # fmt: skip
+    return convert_layers(
+        model,
+        "mousify",
+        conversion_options(mousify, options),
+        {
+            keras.layers.Dense: (MouseDense, window_args),
+            keras.layers.Conv2D: (MouseConv2D, window_args),
+            keras.layers.Conv2DTranspose: (MouseConv2DTranspose, window_args),
+        },
+    )
 
 
 def schizofy(
@@ -124,11 +135,16 @@ def schizofy(
     arguments, settings = schizofy_arguments(
         schizofy, usage, form, options, lambda: random.randrange(2**31 - 1)
     )
-    return convert_layers(model, "schizofy", settings, {
-        keras.layers.Dense: (SchizoDense, arguments.linear),
-        keras.layers.Conv2D: (SchizoConv2D, arguments.conv),
-        keras.layers.Conv2DTranspose: (SchizoConv2DTranspose, arguments.conv),
-    })  # fmt: skip
+    return convert_layers(
+        model,
+        "schizofy",
+        settings,
+        {
+            keras.layers.Dense: (SchizoDense, arguments.linear),
+            keras.layers.Conv2D: (SchizoConv2D, arguments.conv),
+            keras.layers.Conv2DTranspose: (SchizoConv2DTranspose, arguments.conv),
+        },
+    )
 
 
 def convert_layers(
@@ -147,8 +163,14 @@ def convert_layers(
         raise ValueError(
             f"{caller}: the model is not built; call it on data or give it a keras.Input first"
         )
-    rules = LayerRules(replacements, settings["min_channels"], caller, settings["include"],
-                       settings["exclude"], base_type=keras.Layer)  # fmt: skip
+    rules = LayerRules(
+        replacements,
+        settings["min_channels"],
+        caller,
+        settings["include"],
+        settings["exclude"],
+        base_type=keras.Layer,
+    )
     named = list(_named_layers(model))
     convertible = [(name, layer) for name, layer in named if isinstance(layer, SUPPORTED)]
     rules.start([name for name, _ in convertible], settings["skip_last"])
@@ -182,11 +204,16 @@ def convert_layers(
         if reasons[name]
     ]
     skipped += [
-        LayerChange(name, type(layer).__name__, "", f"no windowed {type(layer).__name__} "
-                    f"(supported: {', '.join(t.__name__ for t in SUPPORTED)})")
+        LayerChange(
+            name,
+            type(layer).__name__,
+            "",
+            f"no windowed {type(layer).__name__} "
+            f"(supported: {', '.join(t.__name__ for t in SUPPORTED)})",
+        )
         for name, layer in named
         if isinstance(layer, _OTHER_WEIGHT_LAYERS)
-    ]  # fmt: skip
+    ]
     if not replaced:
         notes = sorted({c.note for c in skipped}) or ["it has no Dense / Conv2D layers"]
         warnings.warn(f"{caller}: nothing converted ({'; '.join(notes)})", stacklevel=3)

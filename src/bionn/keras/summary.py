@@ -43,15 +43,21 @@ def window_summary(model: Any) -> str:
     total_weights = total_zeros = 0
     for layer in _windowed_layers(model):
         if layer.usage is None:
-            lines.append(f"{layer.name:<17} {type(layer).__name__:<14} {layer.form:<10} "
-                         f"{'-':>5} {'-':>9} {'-':>9}")  # fmt: skip
+            lines.append(
+                f"{layer.name:<17} {type(layer).__name__:<14} {layer.form:<10} "
+                f"{'-':>5} {'-':>9} {'-':>9}"
+            )
             continue
         weights, zeros = layer.get_num_weights(), layer.get_num_zeros()
         total_weights += weights
         total_zeros += zeros
-        lines.append(f"{layer.name:<17} {type(layer).__name__:<14} {layer.form:<10} "
-                     f"{layer.usage:>5.3f} {weights:>9} {zeros:>9}")  # fmt: skip
+        lines.append(
+            f"{layer.name:<17} {type(layer).__name__:<14} {layer.form:<10} "
+            f"{layer.usage:>5.3f} {weights:>9} {zeros:>9}"
+        )
     usage = 1.0 - total_zeros / total_weights if total_weights else 1.0
-    lines.append(f"{'windowed total':<17} {'':<14} {'':<10} {usage:>5.3f} {total_weights:>9} "
-                 f"{total_zeros:>9}")  # fmt: skip
+    lines.append(
+        f"{'windowed total':<17} {'':<14} {'':<10} {usage:>5.3f} {total_weights:>9} "
+        f"{total_zeros:>9}"
+    )
     return "\n".join(lines)

@@ -100,8 +100,16 @@ class WindowedLayer:
         recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=5)
         super().__init__(**arguments)  # type: ignore[call-arg]
         built = self._install_window(spec, scale_init)
-        recipes.check_window_kept(built, recipe, n_x, n_y, kernel_shape, layer=layer,
-                                  refuse=self._refuse_empty_window, stacklevel=5)  # fmt: skip
+        recipes.check_window_kept(
+            built,
+            recipe,
+            n_x,
+            n_y,
+            kernel_shape,
+            layer=layer,
+            refuse=self._refuse_empty_window,
+            stacklevel=5,
+        )
 
     def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
         """``(n_x, n_y, kernel_shape)`` from a (transposed) conv's arguments, made ints in place."""
@@ -378,5 +386,9 @@ def plain_arguments(layer: nn.Module, plain_class: type[nn.Module]) -> dict[str,
     skip = ("self", "bias", "device", "dtype")
     arguments = {n: getattr(layer, n) for n in names if n not in skip}
     weight = layer.weight
-    return {**arguments, "bias": layer.bias is not None, "device": weight.device,
-            "dtype": weight.dtype}  # fmt: skip
+    return {
+        **arguments,
+        "bias": layer.bias is not None,
+        "device": weight.device,
+        "dtype": weight.dtype,
+    }

@@ -26,8 +26,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["BLOCK_ELEMENTS", "LinearBlocks", "apply_window", "linear_blocks",
-           "windowed_convolution", "windowed_linear"]  # fmt: skip
+__all__ = [
+    "BLOCK_ELEMENTS",
+    "LinearBlocks",
+    "apply_window",
+    "linear_blocks",
+    "windowed_convolution",
+    "windowed_linear",
+]
 
 # Row blocks of a linear weight (4 MiB in float32): small enough for the allocator to keep and
 # for the cache to hold the masked block while the matrix product reads it.
@@ -77,7 +83,7 @@ def linear_blocks(window: np.ndarray) -> LinearBlocks:
     rows = max(1, BLOCK_ELEMENTS // max(1, n_in))
     blocks = []
     for start in range(0, n_out, rows):
-        reached = np.flatnonzero(window[start:start + rows].any(axis=0))
+        reached = np.flatnonzero(window[start : start + rows].any(axis=0))
         columns = slice(int(reached[0]), int(reached[-1]) + 1) if reached.size else slice(0, 0)
         blocks.append((slice(start, min(start + rows, n_out)), columns))
     return tuple(blocks)
@@ -85,8 +91,15 @@ def linear_blocks(window: np.ndarray) -> LinearBlocks:
 
 class _WindowedLinear(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, input: Tensor, weight: Tensor, bias: Tensor | None, window: Tensor,
-                blocks: LinearBlocks, dtype: torch.dtype) -> Tensor:  # fmt: skip
+    def forward(
+        ctx: Any,
+        input: Tensor,
+        weight: Tensor,
+        bias: Tensor | None,
+        window: Tensor,
+        blocks: LinearBlocks,
+        dtype: torch.dtype,
+    ) -> Tensor:
         ctx.save_for_backward(input, weight, bias, window)
         ctx.blocks, ctx.dtype = blocks, dtype
         x = input.reshape(-1, input.shape[-1]).to(dtype)
@@ -119,18 +132,24 @@ class _WindowedLinear(torch.autograd.Function):
                 block = apply_window(weight[rows, columns], window[rows, columns]).to(ctx.dtype)
                 grad_input[:, columns].addmm_(grad[:, rows], block)
             if grad_weight is not None:
-                grad_weight[rows, :columns.start].zero_()  # columns the window never reaches
-                grad_weight[rows, columns.stop:].zero_()
+                grad_weight[rows, : columns.start].zero_()  # columns the window never reaches
+                grad_weight[rows, columns.stop :].zero_()
                 block_grad = grad_weight[rows, columns]
                 torch.mm(grad[:, rows].t(), x[:, columns], out=block_grad)
                 _apply_window_(block_grad, window[rows, columns])
-        return (grad_input.view(input.shape).to(input.dtype) if grad_input is not None else None,
-                grad_weight.to(weight.dtype) if grad_weight is not None else None,
-                grad_bias, None, None, None)  # fmt: skip
+        return (
+            grad_input.view(input.shape).to(input.dtype) if grad_input is not None else None,
+            grad_weight.to(weight.dtype) if grad_weight is not None else None,
+            grad_bias,
+            None,
+            None,
+            None,
+        )
 
 
-def windowed_linear(input: Tensor, weight: Tensor, window: Tensor, bias: Tensor | None,
-                    blocks: LinearBlocks) -> Tensor:  # fmt: skip
+def windowed_linear(
+    input: Tensor, weight: Tensor, window: Tensor, bias: Tensor | None, blocks: LinearBlocks
+) -> Tensor:
     """``F.linear(input, apply_window(weight, window), bias)`` without keeping the masked weight.
 
     ``blocks`` is :func:`linear_blocks` of the window.
@@ -148,8 +167,15 @@ def windowed_linear(input: Tensor, weight: Tensor, window: Tensor, bias: Tensor 
 
 class _WindowedConvolution(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, input: Tensor, weight: Tensor, bias: Tensor | None, window: Tensor,
-                dtype: torch.dtype, arguments: tuple[Any, ...]) -> Tensor:  # fmt: skip
+    def forward(
+        ctx: Any,
+        input: Tensor,
+        weight: Tensor,
+        bias: Tensor | None,
+        window: Tensor,
+        dtype: torch.dtype,
+        arguments: tuple[Any, ...],
+    ) -> Tensor:
         ctx.save_for_backward(input, weight, bias, window)
         ctx.dtype, ctx.arguments = dtype, arguments
         masked = apply_window(weight, window).to(dtype)
@@ -167,25 +193,40 @@ class _WindowedConvolution(torch.autograd.Function):
             masked = apply_window(weight, window).to(ctx.dtype)
             grad_input = torch.ops.aten.convolution_backward(
                 grad_output, x, masked, None, *ctx.arguments, [True, False, False]
-            )[0].to(input.dtype)  # fmt: skip
+            )[0].to(input.dtype)
             del masked
         if needs_weight or needs_bias:  # the weight's values do not enter these gradients
             _, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
-                grad_output, x, weight.to(ctx.dtype), list(bias.shape) if needs_bias else None,
-                *ctx.arguments, [False, needs_weight, needs_bias],
-            )  # fmt: skip
+                grad_output,
+                x,
+                weight.to(ctx.dtype),
+                list(bias.shape) if needs_bias else None,
+                *ctx.arguments,
+                [False, needs_weight, needs_bias],
+            )
         if grad_weight is not None:
-            grad_weight = (apply_window(grad_weight, window) if torch.is_grad_enabled()
-                           else _apply_window_(grad_weight, window)).to(weight.dtype)  # fmt: skip
+            grad_weight = (
+                apply_window(grad_weight, window)
+                if torch.is_grad_enabled()
+                else _apply_window_(grad_weight, window)
+            ).to(weight.dtype)
         if grad_bias is not None:
             grad_bias = grad_bias.to(bias.dtype)
         return grad_input, grad_weight, grad_bias, None, None, None
 
 
-def windowed_convolution(input: Tensor, weight: Tensor, window: Tensor, bias: Tensor | None,
-                         stride: list[int], padding: list[int], dilation: list[int],
-                         transposed: bool, output_padding: list[int],
-                         groups: int) -> Tensor:  # fmt: skip
+def windowed_convolution(
+    input: Tensor,
+    weight: Tensor,
+    window: Tensor,
+    bias: Tensor | None,
+    stride: list[int],
+    padding: list[int],
+    dilation: list[int],
+    transposed: bool,
+    output_padding: list[int],
+    groups: int,
+) -> Tensor:
     """``aten.convolution`` (conv or transposed conv) with the windowed weight; int padding.
 
     Example:
@@ -199,5 +240,4 @@ def windowed_convolution(input: Tensor, weight: Tensor, window: Tensor, bias: Te
         True
     """
     arguments = (stride, padding, dilation, transposed, output_padding, groups)
-    return _WindowedConvolution.apply(input, weight, bias, window, _compute_dtype(input),
-                                      arguments)  # fmt: skip
+    return _WindowedConvolution.apply(input, weight, bias, window, _compute_dtype(input), arguments)

@@ -41,10 +41,14 @@ L = TypeVar("L", bound=WindowedLayer)
 def _signature(row: SeedLayer, base: type[WindowedLayer]) -> inspect.Signature:
     """The plain layer's arguments, the seed's window arguments, then device and dtype."""
     plain = list(inspect.signature(base.plain_class().__init__).parameters.values())
-    window = [Parameter(name, Parameter.POSITIONAL_OR_KEYWORD, default=default)
-              for name, default in row.defaults().items()]  # fmt: skip
-    ours = [Parameter("seed", Parameter.KEYWORD_ONLY, default=None),
-            Parameter("scale_init", Parameter.KEYWORD_ONLY, default=True)]  # fmt: skip
+    window = [
+        Parameter(name, Parameter.POSITIONAL_OR_KEYWORD, default=default)
+        for name, default in row.defaults().items()
+    ]
+    ours = [
+        Parameter("seed", Parameter.KEYWORD_ONLY, default=None),
+        Parameter("scale_init", Parameter.KEYWORD_ONLY, default=True),
+    ]
     head = [p for p in plain if p.name not in _FACTORY]
     return inspect.Signature([*head, *window, *(p for p in plain if p.name in _FACTORY), *ours])
 
@@ -61,11 +65,17 @@ def _seed_layer(cls: type[L]) -> type[L]:
         del arguments["self"]
         window = {**SEED_DEFAULTS, **{name: arguments.pop(name) for name in row.window_args}}
         recipe = recipes.seed_args(
-            form=window["form"], halfbandwidth=window["halfbandwidth"],
-            param_reduction=window["param_reduction"], input2d_width=window["input2d_width"],
-            output2d_width=window["output2d_width"], window2d_width=window["window2d_width"],
-            seed=arguments.pop("seed"), allowed=row.forms, layer=row.name, draw_seed=torch_seed,
-        )  # fmt: skip
+            form=window["form"],
+            halfbandwidth=window["halfbandwidth"],
+            param_reduction=window["param_reduction"],
+            input2d_width=window["input2d_width"],
+            output2d_width=window["output2d_width"],
+            window2d_width=window["window2d_width"],
+            seed=arguments.pop("seed"),
+            allowed=row.forms,
+            layer=row.name,
+            draw_seed=torch_seed,
+        )
         super(cls, self).__init__(**arguments, recipe=recipe)
         if window["print_param_usage"]:
             print("param %usage:", 100.0 * self.usage)

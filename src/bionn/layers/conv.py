@@ -54,9 +54,21 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
         recipe: recipes.Recipe,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype,
-                         recipe=recipe, scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            recipe=recipe,
+            scale_init=scale_init,
+        )
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.in_channels // self.groups, self.out_channels
@@ -71,9 +83,18 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=mode)
             padding = [0, 0]
-        return windowed_convolution(input, self.weight, self.window, self.bias, list(self.stride),
-                                    padding, list(self.dilation), False, [0, 0],
-                                    self.groups)  # fmt: skip
+        return windowed_convolution(
+            input,
+            self.weight,
+            self.window,
+            self.bias,
+            list(self.stride),
+            padding,
+            list(self.dilation),
+            False,
+            [0, 0],
+            self.groups,
+        )
 
 
 class MouseConv2d(MouseLayer, WindowedConv2d):
@@ -104,10 +125,24 @@ class MouseConv2d(MouseLayer, WindowedConv2d):
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype,
-                         usage=usage, radius=radius, in_grid=in_grid, out_grid=out_grid,
-                         scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            usage=usage,
+            radius=radius,
+            in_grid=in_grid,
+            out_grid=out_grid,
+            scale_init=scale_init,
+        )
 
 
 class SchizoConv2d(SchizoLayer, WindowedConv2d):
@@ -139,6 +174,20 @@ class SchizoConv2d(SchizoLayer, WindowedConv2d):
         seed: int | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype,
-                         usage=usage, form=form, seed=seed, scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            usage=usage,
+            form=form,
+            seed=seed,
+            scale_init=scale_init,
+        )

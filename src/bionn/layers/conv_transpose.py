@@ -58,9 +58,22 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
         recipe: recipes.Recipe,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                         groups, bias, dilation, padding_mode, device, dtype,
-                         recipe=recipe, scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            bias,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+            recipe=recipe,
+            scale_init=scale_init,
+        )
 
     def _channel_axes(self) -> tuple[int, int]:
         return self.out_channels // self.groups, self.in_channels
@@ -70,15 +83,37 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
         if self.padding_mode != "zeros":
             raise ValueError("Only 'zeros' padding mode is supported for ConvTranspose2d")
         output_padding = self._output_padding(
-            input, output_size, list(self.stride), list(self.padding), list(self.kernel_size),
-            2, list(self.dilation),
-        )  # fmt: skip
+            input,
+            output_size,
+            list(self.stride),
+            list(self.padding),
+            list(self.kernel_size),
+            2,
+            list(self.dilation),
+        )
         if self.frozen:
-            return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                      output_padding, self.groups, self.dilation)  # fmt: skip
-        return windowed_convolution(input, self.weight, self.window, self.bias, list(self.stride),
-                                    list(self.padding), list(self.dilation), True,
-                                    list(output_padding), self.groups)  # fmt: skip
+            return F.conv_transpose2d(
+                input,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                output_padding,
+                self.groups,
+                self.dilation,
+            )
+        return windowed_convolution(
+            input,
+            self.weight,
+            self.window,
+            self.bias,
+            list(self.stride),
+            list(self.padding),
+            list(self.dilation),
+            True,
+            list(output_padding),
+            self.groups,
+        )
 
 
 class MouseConvTranspose2d(MouseLayer, WindowedConvTranspose2d):
@@ -110,10 +145,25 @@ class MouseConvTranspose2d(MouseLayer, WindowedConvTranspose2d):
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                         groups, bias, dilation, padding_mode, device, dtype,
-                         usage=usage, radius=radius, in_grid=in_grid, out_grid=out_grid,
-                         scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            bias,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+            usage=usage,
+            radius=radius,
+            in_grid=in_grid,
+            out_grid=out_grid,
+            scale_init=scale_init,
+        )
 
 
 class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
@@ -146,6 +196,21 @@ class SchizoConvTranspose2d(SchizoLayer, WindowedConvTranspose2d):
         seed: int | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                         groups, bias, dilation, padding_mode, device, dtype,
-                         usage=usage, form=form, seed=seed, scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            bias,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+            usage=usage,
+            form=form,
+            seed=seed,
+            scale_init=scale_init,
+        )

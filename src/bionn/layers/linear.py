@@ -51,8 +51,9 @@ class WindowedLinear(WindowedLayer, nn.Linear):
         recipe: recipes.Recipe,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_features, out_features, bias, device, dtype, recipe=recipe,
-                         scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_features, out_features, bias, device, dtype, recipe=recipe, scale_init=scale_init
+        )
 
     def _window_shape(self, arguments: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
         for name in ("in_features", "out_features"):
@@ -96,9 +97,18 @@ class MouseLinear(MouseLayer, WindowedLinear):
         out_grid: Sequence[int] | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_features, out_features, bias, device, dtype, usage=usage,
-                         radius=radius, in_grid=in_grid, out_grid=out_grid,
-                         scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_features,
+            out_features,
+            bias,
+            device,
+            dtype,
+            usage=usage,
+            radius=radius,
+            in_grid=in_grid,
+            out_grid=out_grid,
+            scale_init=scale_init,
+        )
 
 
 class SchizoLinear(SchizoLayer, WindowedLinear):
@@ -122,5 +132,14 @@ class SchizoLinear(SchizoLayer, WindowedLinear):
         seed: int | None = None,
         scale_init: bool = True,
     ) -> None:
-        super().__init__(in_features, out_features, bias, device, dtype, usage=usage, form=form,
-                         seed=seed, scale_init=scale_init)  # fmt: skip
+        super().__init__(
+            in_features,
+            out_features,
+            bias,
+            device,
+            dtype,
+            usage=usage,
+            form=form,
+            seed=seed,
+            scale_init=scale_init,
+        )

@@ -83,11 +83,15 @@ def images_key(images: Tensor) -> dict[str, object]:
     return {"images": f"{data.dtype}-{'x'.join(map(str, data.shape))}-{digest[:20]}"}
 
 
-def make_extractor(metric: str, *, weights: str | Path | None = None,
-                   proxy_data: tuple[str, Tensor, Tensor] | None = None,
-                   cache_dir: Path | None = None, device: str = "cpu",
-                   progress: bool | None = None,
-                   ) -> tuple[Callable[[Tensor], Tensor], str]:  # fmt: skip
+def make_extractor(
+    metric: str,
+    *,
+    weights: str | Path | None = None,
+    proxy_data: tuple[str, Tensor, Tensor] | None = None,
+    cache_dir: Path | None = None,
+    device: str = "cpu",
+    progress: bool | None = None,
+) -> tuple[Callable[[Tensor], Tensor], str]:
     """Build the feature extractor of ``metric`` and the name its results are reported under.
 
     Args:
@@ -115,38 +119,55 @@ def make_extractor(metric: str, *, weights: str | Path | None = None,
         from bionn.metrics.proxy import load_or_train_proxy, proxy_name
 
         if proxy_data is None:
-            raise ValueError("the proxy metric needs a labelled grey data set (mnist, "
-                             "fashionmnist or digits) to train its classifier on")  # fmt: skip
+            raise ValueError(
+                "the proxy metric needs a labelled grey data set (mnist, "
+                "fashionmnist or digits) to train its classifier on"
+            )
         name, images, labels = proxy_data
         if images.shape[1] != 1:
-            raise ValueError(f"the proxy is for grey data sets; {name} has {images.shape[1]} "
-                             f"channels (use --metric fid)")  # fmt: skip
+            raise ValueError(
+                f"the proxy is for grey data sets; {name} has {images.shape[1]} "
+                f"channels (use --metric fid)"
+            )
         extractor = load_or_train_proxy(name, images, labels, cache_dir, progress=progress)
         return extractor.to(device), proxy_name(name)
     raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
 
-def _feed(metric: ImageDistance, images: Tensor | ImageSet, real: bool, batch_size: int,
-          progress: bool | None) -> None:  # fmt: skip
+def _feed(
+    metric: ImageDistance,
+    images: Tensor | ImageSet,
+    real: bool,
+    batch_size: int,
+    progress: bool | None,
+) -> None:
     images = as_image_set(images)
     what = "real" if real else "generated"
-    with progress_bar(desc=f"features of the {what} images", total=len(images),
-                      enabled=progress, unit="img") as bar:  # fmt: skip
+    with progress_bar(
+        desc=f"features of the {what} images", total=len(images), enabled=progress, unit="img"
+    ) as bar:
         for batch in images.batches(batch_size):
             metric.update(to_float(batch), real=real)
             bar.update(len(batch))
 
 
-def real_statistics(extractor: Callable[[Tensor], Tensor], images: Tensor | ImageSet, *,
-                    key: dict | None, cache_dir: Path | None, kid_samples: int = 1000,
-                    batch_size: int = 64,
-                    progress: bool | None = None) -> FeatureStats:  # fmt: skip
+def real_statistics(
+    extractor: Callable[[Tensor], Tensor],
+    images: Tensor | ImageSet,
+    *,
+    key: dict | None,
+    cache_dir: Path | None,
+    kid_samples: int = 1000,
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> FeatureStats:
     """Feature statistics of real ``images``, cached under ``key`` (data set, size, extractor, n).
 
     ``images`` is a uint8 tensor or any :class:`~bionn.data.ImageSet` (a folder read batch by
     batch). ``key`` must name everything that changes the images (data set, split, size,
     channels); ``key`` None (e.g. a folder the user may change) turns the cache off.
     """
+
     def compute() -> FeatureStats:
         metric = ImageDistance(extractor, kid_samples=kid_samples)
         _feed(metric, images, True, batch_size, progress)
@@ -154,15 +175,27 @@ def real_statistics(extractor: Callable[[Tensor], Tensor], images: Tensor | Imag
 
     if key is None:
         return compute()
-    full_key = {**key, "extractor": getattr(extractor, "name", type(extractor).__name__),
-                "n": len(images), "kid": kid_samples}  # fmt: skip
+    full_key = {
+        **key,
+        "extractor": getattr(extractor, "name", type(extractor).__name__),
+        "n": len(images),
+        "kid": kid_samples,
+    }
     return cached(cache_dir, full_key, compute)
 
 
 @torch.no_grad()
-def measure(extractor: Callable[[Tensor], Tensor], name: str, real: FeatureStats,
-            fake: Tensor | ImageSet, *, kid_samples: int = 1000, kid_subsets: int = 100,
-            batch_size: int = 64, progress: bool | None = None) -> DistanceResult:  # fmt: skip
+def measure(
+    extractor: Callable[[Tensor], Tensor],
+    name: str,
+    real: FeatureStats,
+    fake: Tensor | ImageSet,
+    *,
+    kid_samples: int = 1000,
+    kid_subsets: int = 100,
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> DistanceResult:
     """Distance (and KID) between real statistics and generated images.
 
     ``fake`` is a uint8 or float tensor or any :class:`~bionn.data.ImageSet` (generated lazily
@@ -175,17 +208,22 @@ def measure(extractor: Callable[[Tensor], Tensor], name: str, real: FeatureStats
 
 
 @torch.no_grad()
-def measure_kid(extractor: Callable[[Tensor], Tensor], real: FeatureStats,
-                fake: Tensor | ImageSet, *, kid_samples: int, kid_subsets: int = 100,
-                batch_size: int = 64,
-                progress: bool | None = None) -> tuple[float, float]:  # fmt: skip
+def measure_kid(
+    extractor: Callable[[Tensor], Tensor],
+    real: FeatureStats,
+    fake: Tensor | ImageSet,
+    *,
+    kid_samples: int,
+    kid_subsets: int = 100,
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> tuple[float, float]:
     """KID ``(mean, std)`` between real statistics (with kept features) and generated images.
 
     Unlike FID it needs no full-rank covariance, so a few hundred images give an unbiased
     estimate: what training curves use.
     """
-    metric = ImageDistance(extractor, name="KID", kid_samples=kid_samples,
-                           kid_subsets=kid_subsets)  # fmt: skip
+    metric = ImageDistance(extractor, name="KID", kid_samples=kid_samples, kid_subsets=kid_subsets)
     metric.set_real(real)
     _feed(metric, fake, False, batch_size, progress)
     return metric.compute_kid()

@@ -60,8 +60,9 @@ class FeatureStats:
             self.total = torch.zeros(features.shape[1], dtype=torch.float64)
             self.outer = torch.zeros(features.shape[1], features.shape[1], dtype=torch.float64)
         elif features.shape[1] != self.total.shape[0]:
-            raise ValueError(f"feature size changed from {self.total.shape[0]} to "
-                             f"{features.shape[1]}")  # fmt: skip
+            raise ValueError(
+                f"feature size changed from {self.total.shape[0]} to {features.shape[1]}"
+            )
         self.n += features.shape[0]
         self.total += features.sum(0)
         self.outer += features.T @ features
@@ -107,9 +108,15 @@ class FeatureStats:
 
     def save(self, path: Path, key: dict[str, object]) -> None:
         """Write the sums, kept features and ``key`` to ``path`` atomically."""
-        state = {"key": json.dumps(key, sort_keys=True), "n": self.n, "total": self.total,
-                 "outer": self.outer, "kept": self.features, "keep": self.keep,
-                 "image_shape": list(self.image_shape or ())}  # fmt: skip
+        state = {
+            "key": json.dumps(key, sort_keys=True),
+            "n": self.n,
+            "total": self.total,
+            "outer": self.outer,
+            "kept": self.features,
+            "keep": self.keep,
+            "image_shape": list(self.image_shape or ()),
+        }
         save_torch(state, path)
 
     @classmethod
@@ -125,8 +132,9 @@ class FeatureStats:
         return stats
 
 
-def cached(cache_dir: Path | None, key: dict[str, object],
-           compute: Callable[[], FeatureStats]) -> FeatureStats:  # fmt: skip
+def cached(
+    cache_dir: Path | None, key: dict[str, object], compute: Callable[[], FeatureStats]
+) -> FeatureStats:
     """Statistics from ``cache_dir`` if a file for ``key`` exists, else ``compute()`` and save.
 
     The file name carries the readable key parts and a hash of the whole key, so statistics of
@@ -174,8 +182,13 @@ class ImageDistance:
 
     """
 
-    def __init__(self, extractor: Callable[[Tensor], Tensor], name: str = "FID",
-                 kid_samples: int = 1000, kid_subsets: int = 100) -> None:  # fmt: skip
+    def __init__(
+        self,
+        extractor: Callable[[Tensor], Tensor],
+        name: str = "FID",
+        kid_samples: int = 1000,
+        kid_subsets: int = 100,
+    ) -> None:
         self.extractor = extractor
         self.name = name
         self.kid_samples = kid_samples
@@ -191,8 +204,10 @@ class ImageDistance:
             raise ValueError(f"images must be (n, c, h, w); got shape {tuple(images.shape)}")
         shape = tuple(images.shape[1:])
         if stats.image_shape not in (None, shape):
-            raise ValueError(f"image shape changed within the {'real' if real else 'generated'} "
-                             f"set: {stats.image_shape} then {shape}")  # fmt: skip
+            raise ValueError(
+                f"image shape changed within the {'real' if real else 'generated'} "
+                f"set: {stats.image_shape} then {shape}"
+            )
         other = (self.fake if real else self.real).image_shape
         self._check_shapes(*((shape, other) if real else (other, shape)))
         stats.update(self.extractor(images))
@@ -215,18 +230,26 @@ class ImageDistance:
         """KID alone, ``(mean, std)``: no covariance, so any sets of at least 2 images work."""
         if self.kid_samples <= 0:
             raise ValueError(f"{self.name}: KID is off (kid_samples=0)")
-        return kernel_distance(self.real.features, self.fake.features, subsets=self.kid_subsets,
-                               subset_size=self.kid_samples)  # fmt: skip
+        return kernel_distance(
+            self.real.features,
+            self.fake.features,
+            subsets=self.kid_subsets,
+            subset_size=self.kid_samples,
+        )
 
     def compute(self) -> DistanceResult:
         """Return the distance (and KID when enabled) of everything added so far."""
         self.real.check_enough(f"{self.name} real set")
         self.fake.check_enough(f"{self.name} generated set")
-        value = frechet_distance(self.real.mean, self.real.covariance,
-                                 self.fake.mean, self.fake.covariance)  # fmt: skip
+        value = frechet_distance(
+            self.real.mean, self.real.covariance, self.fake.mean, self.fake.covariance
+        )
         kid_mean = kid_std = None
         if self.kid_samples > 0:
-            kid_mean, kid_std = kernel_distance(self.real.features, self.fake.features,
-                                                subsets=self.kid_subsets,
-                                                subset_size=self.kid_samples)  # fmt: skip
+            kid_mean, kid_std = kernel_distance(
+                self.real.features,
+                self.fake.features,
+                subsets=self.kid_subsets,
+                subset_size=self.kid_samples,
+            )
         return DistanceResult(self.name, value, kid_mean, kid_std, self.real.n, self.fake.n)

@@ -31,8 +31,9 @@ ArrayLike = Tensor | np.ndarray
 
 
 def _f64(value: ArrayLike) -> Tensor:
-    return torch.as_tensor(np.asarray(value) if not isinstance(value, Tensor) else value,
-                           dtype=torch.float64).cpu()  # fmt: skip
+    return torch.as_tensor(
+        np.asarray(value) if not isinstance(value, Tensor) else value, dtype=torch.float64
+    ).cpu()
 
 
 def frechet_distance(mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike) -> float:
@@ -128,23 +129,30 @@ def kernel_distance(
     """
     x, y = _f64(x), _f64(y)
     if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError(f"KID needs (n, d) feature sets of one d; got {tuple(x.shape)}, "
-                         f"{tuple(y.shape)}")  # fmt: skip
+        raise ValueError(
+            f"KID needs (n, d) feature sets of one d; got {tuple(x.shape)}, {tuple(y.shape)}"
+        )
     size = min(subset_size, x.shape[0], y.shape[0])
     if size < 2:
-        raise ValueError(f"KID needs at least 2 samples in each set; got {x.shape[0]} and "
-                         f"{y.shape[0]}")  # fmt: skip
+        raise ValueError(
+            f"KID needs at least 2 samples in each set; got {x.shape[0]} and {y.shape[0]}"
+        )
     fidelity = _torch_fidelity_kid()
     if fidelity is not None:
-        out = fidelity(x, y, kid_subsets=subsets, kid_subset_size=size, rng_seed=seed,
-                       verbose=False)  # fmt: skip
+        out = fidelity(
+            x, y, kid_subsets=subsets, kid_subset_size=size, rng_seed=seed, verbose=False
+        )
         return out["kernel_inception_distance_mean"], out["kernel_inception_distance_std"]
     rng = np.random.RandomState(seed)
-    values = np.array([
-        polynomial_mmd(x[rng.choice(x.shape[0], size, replace=False)],
-                       y[rng.choice(y.shape[0], size, replace=False)])
-        for _ in range(subsets)
-    ])  # fmt: skip
+    values = np.array(
+        [
+            polynomial_mmd(
+                x[rng.choice(x.shape[0], size, replace=False)],
+                y[rng.choice(y.shape[0], size, replace=False)],
+            )
+            for _ in range(subsets)
+        ]
+    )
     return float(values.mean()), float(values.std())
 
 

@@ -24,8 +24,9 @@ def to_float(images: Tensor) -> Tensor:
     return images.float() / 255 if images.dtype == torch.uint8 else images
 
 
-def load_dataset(name: str, root: Path | str = "data", train: bool = True,
-                 size: int | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+def load_dataset(
+    name: str, root: Path | str = "data", train: bool = True, size: int | None = None
+) -> tuple[Tensor, Tensor]:
     """Load a named grey data set as ``(uint8 images (n, 1, h, w), int64 labels)``.
 
     Args:
@@ -45,8 +46,9 @@ def load_dataset(name: str, root: Path | str = "data", train: bool = True,
     return data.images, data.labels
 
 
-def load_folder(folder: Path | str, size: int | None = None, channels: int = 3,
-                limit: int | None = None) -> FolderImages:  # fmt: skip
+def load_folder(
+    folder: Path | str, size: int | None = None, channels: int = 3, limit: int | None = None
+) -> FolderImages:
     """The images under ``folder`` (sorted, recursive), read lazily at ``size x size``.
 
     Args:

@@ -75,8 +75,9 @@ class StandardInception(nn.Module):
         try:
             from torch_fidelity import feature_extractor_inceptionv3 as tf_inception
         except ImportError as error:
-            raise WeightsError("standard FID needs torch-fidelity: pip install 'bionn[fid]'"
-                               ) from error  # fmt: skip
+            raise WeightsError(
+                "standard FID needs torch-fidelity: pip install 'bionn[fid]'"
+            ) from error
         url = tf_inception.URL_INCEPTION_V3
         help_text = _HELP.format(cache=Path(torch.hub.get_dir()) / "checkpoints", url=url)
         if weights is not None and not Path(weights).is_file():
@@ -88,16 +89,20 @@ class StandardInception(nn.Module):
                 # tensors first, so a user's file cannot run code
                 torch.load(local, map_location="cpu", weights_only=True)
             self.net = tf_inception.FeatureExtractorInceptionV3(
-                "inception-v3-compat", ["2048"],
-                feature_extractor_weights_path=None if local is None else str(local))
+                "inception-v3-compat",
+                ["2048"],
+                feature_extractor_weights_path=None if local is None else str(local),
+            )
         except (urllib.error.URLError, OSError) as error:
-            raise WeightsError(f"could not download the Inception weights ({error}). "
-                               f"{help_text}") from error  # fmt: skip
-        except (RuntimeError, KeyError, TypeError, ValueError,
-                pickle.UnpicklingError) as error:  # fmt: skip
-            raise WeightsError(f"{weights} is not the 2015 Inception's weights: neither "
-                               f"torch-fidelity's state dict nor its TorchScript port "
-                               f"({str(error)[:200]}). {help_text}") from error  # fmt: skip
+            raise WeightsError(
+                f"could not download the Inception weights ({error}). {help_text}"
+            ) from error
+        except (RuntimeError, KeyError, TypeError, ValueError, pickle.UnpicklingError) as error:
+            raise WeightsError(
+                f"{weights} is not the 2015 Inception's weights: neither "
+                f"torch-fidelity's state dict nor its TorchScript port "
+                f"({str(error)[:200]}). {help_text}"
+            ) from error
         self.net.to(memory_format=torch.channels_last)
 
     def forward(self, images: Tensor) -> Tensor:
@@ -141,14 +146,17 @@ class PaperInception(nn.Module):
                 f"(e.g. inception_v3_google-0cc3c7bd.pth from torchvision's model zoo); pass "
                 f"--inception-weights PATH (got {weights})"
             )
-        self.net = inception_v3(weights=None, aux_logits=True, init_weights=False,
-                                transform_input=False)  # fmt: skip
+        self.net = inception_v3(
+            weights=None, aux_logits=True, init_weights=False, transform_input=False
+        )
         try:
             state = torch.load(weights, map_location="cpu", weights_only=True)
             self.net.load_state_dict(state)
         except Exception as error:  # any unreadable or foreign file gets the same clear message
-            raise WeightsError(f"{weights} is not an InceptionV3 state dict in torchvision's "
-                               f"layout ({str(error)[:200]})") from error  # fmt: skip
+            raise WeightsError(
+                f"{weights} is not an InceptionV3 state dict in torchvision's "
+                f"layout ({str(error)[:200]})"
+            ) from error
         self.net.fc = nn.Identity()  # the 2048-d average pool is the feature (Keras pooling='avg')
         self.net.eval().requires_grad_(False)
 

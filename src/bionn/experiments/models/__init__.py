@@ -24,8 +24,17 @@ from bionn.experiments.models.classifiers import build_classifier
 from bionn.experiments.models.ddim import DDIM, UNet
 from bionn.experiments.models.gan import GAN
 
-__all__ = ["DDIM", "GAN", "Bio", "BuildError", "UNet", "build", "build_model", "count_parameters",
-           "measured_part"]
+__all__ = [
+    "DDIM",
+    "GAN",
+    "Bio",
+    "BuildError",
+    "UNet",
+    "build",
+    "build_model",
+    "count_parameters",
+    "measured_part",
+]
 
 _DEFAULT_CHANNELS = {"gan": 3, "ddim": 3, "classifier": 1}
 
@@ -36,8 +45,9 @@ def _bio(config: RunConfig) -> Bio:
     return Bio(config.variant, config.usage, config.radius, reduction, form, config.seed)
 
 
-def build_model(config: RunConfig, channels: int | None = None,
-                classes: int | None = None) -> nn.Module:  # fmt: skip
+def build_model(
+    config: RunConfig, channels: int | None = None, classes: int | None = None
+) -> nn.Module:
     """Return the model of a validated ``config``.
 
     Args:
@@ -59,19 +69,35 @@ def build_model(config: RunConfig, channels: int | None = None,
         if isinstance(config, GANConfig):
             return GAN(
                 style="tutorial" if config.model == "tutorial" else "paper",
-                z_dim=config.z_dim, width=width, disc_width=config.disc_width, image_size=size,
-                channels=channels, classes=classes if config.model == "cdcgan" else 0, bio=bio,
-            )  # fmt: skip
+                z_dim=config.z_dim,
+                width=width,
+                disc_width=config.disc_width,
+                image_size=size,
+                channels=channels,
+                classes=classes if config.model == "cdcgan" else 0,
+                bio=bio,
+            )
         if isinstance(config, DDIMConfig):
             network = UNet(
-                channels=channels, image_size=size, width=width, levels=config.levels,
-                block_depth=config.block_depth, attention=config.attention,
-                dropout=config.dropout, bio=bio,
-            )  # fmt: skip
+                channels=channels,
+                image_size=size,
+                width=width,
+                levels=config.levels,
+                block_depth=config.block_depth,
+                attention=config.attention,
+                dropout=config.dropout,
+                bio=bio,
+            )
             return DDIM(network, channels, size)
         if isinstance(config, ClassifierConfig):
-            return build_classifier(config.model, channels=channels, image_size=size,
-                                    classes=classes, width=width, bio=bio)  # fmt: skip
+            return build_classifier(
+                config.model,
+                channels=channels,
+                image_size=size,
+                classes=classes,
+                width=width,
+                bio=bio,
+            )
     except (ValueError, TypeError) as error:
         if isinstance(error, BuildError):
             raise

@@ -56,8 +56,16 @@ class Bio:
             return self.radius
         return radius_for_usage(n_x, n_y, x_width, y_width, self.usage)[0]
 
-    def conv(self, c_in: int, c_out: int, kernel: int, *, grids: tuple[int, int] | None = None,
-             bio: bool = True, **kwargs: Any) -> nn.Conv2d:  # fmt: skip
+    def conv(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        *,
+        grids: tuple[int, int] | None = None,
+        bio: bool = True,
+        **kwargs: Any,
+    ) -> nn.Conv2d:
         """Return a ``Conv2d``: mouse (``grids`` = seed's input2d / output2d width) or schizo.
 
         ``bio=False`` forces a plain conv (layers the paper keeps standard).
@@ -67,13 +75,36 @@ class Bio:
         if self.variant == "mouse":
             x_w, y_w = grids or (pow2_grid(c_in), pow2_grid(c_out))
             radius = self._mouse_radius(c_in, c_out, x_w, y_w)
-            return bionn.mConv2d(c_in, c_out, kernel, form="2d", input2d_width=x_w,
-                                 output2d_width=y_w, window2d_width=radius, **kwargs)  # fmt: skip
-        return bionn.SchizoConv2d(c_in, c_out, kernel, usage=self._keep(), form=self.form,
-                                  seed=self._next_seed(), **kwargs)  # fmt: skip
+            return bionn.mConv2d(
+                c_in,
+                c_out,
+                kernel,
+                form="2d",
+                input2d_width=x_w,
+                output2d_width=y_w,
+                window2d_width=radius,
+                **kwargs,
+            )
+        return bionn.SchizoConv2d(
+            c_in,
+            c_out,
+            kernel,
+            usage=self._keep(),
+            form=self.form,
+            seed=self._next_seed(),
+            **kwargs,
+        )
 
-    def conv_transpose(self, c_in: int, c_out: int, kernel: int, *, grids: tuple[int, int],
-                       bio: bool = True, **kwargs: Any) -> nn.ConvTranspose2d:  # fmt: skip
+    def conv_transpose(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        *,
+        grids: tuple[int, int],
+        bio: bool = True,
+        **kwargs: Any,
+    ) -> nn.ConvTranspose2d:
         """Return a ``ConvTranspose2d``; mouse with the seed's (input2d_width, output2d_width)."""
         if not bio or self.variant == "standard":
             return nn.ConvTranspose2d(c_in, c_out, kernel, **kwargs)
@@ -81,22 +112,32 @@ class Bio:
             raise BuildError(f"transposed convs have no {self.variant!r} variant")
         x_w, y_w = grids  # the seed's axis swap: x is the output channels
         radius = self._mouse_radius(c_out, c_in, x_w, y_w)
-        return bionn.mConvTranspose2d(c_in, c_out, kernel, form="2d", input2d_width=x_w,
-                                      output2d_width=y_w, window2d_width=radius,
-                                      **kwargs)  # fmt: skip
+        return bionn.mConvTranspose2d(
+            c_in,
+            c_out,
+            kernel,
+            form="2d",
+            input2d_width=x_w,
+            output2d_width=y_w,
+            window2d_width=radius,
+            **kwargs,
+        )
 
-    def linear(self, n_in: int, n_out: int, *, grids: tuple[int, int] | None = None,
-               bio: bool = True) -> nn.Linear:  # fmt: skip
+    def linear(
+        self, n_in: int, n_out: int, *, grids: tuple[int, int] | None = None, bio: bool = True
+    ) -> nn.Linear:
         """Return a ``Linear``; mouse (``mLinear`` with ``grids``) or schizo (``SchizoLinear``)."""
         if not bio or self.variant == "standard":
             return nn.Linear(n_in, n_out)
         if self.variant == "mouse":
             x_w, y_w = grids or (pow2_grid(n_in), pow2_grid(n_out))
             radius = self._mouse_radius(n_in, n_out, x_w, y_w)
-            return bionn.mLinear(n_in, n_out, form="2d", input2d_width=x_w, output2d_width=y_w,
-                                 window2d_width=radius)  # fmt: skip
-        return bionn.SchizoLinear(n_in, n_out, usage=self._keep(), form=self.form,
-                                  seed=self._next_seed())  # fmt: skip
+            return bionn.mLinear(
+                n_in, n_out, form="2d", input2d_width=x_w, output2d_width=y_w, window2d_width=radius
+            )
+        return bionn.SchizoLinear(
+            n_in, n_out, usage=self._keep(), form=self.form, seed=self._next_seed()
+        )
 
     def _keep(self) -> float:
         return self.usage if self.usage is not None else 1.0 - self.reduction

@@ -39,52 +39,85 @@ def _cnn(channels: int, size: int, classes: int, width: int, bio: Bio) -> nn.Mod
     if size < 14:
         raise BuildError(f"the CIFAR CNN needs images of at least 14x14, got {size}")
     features = nn.Sequential(
-        nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(width, width, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(2 * width, 2 * width, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Conv2d(channels, width, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(width, width, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(2 * width, 2 * width, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
         nn.Flatten(),
-    )  # fmt: skip
+    )
     flat = _flat_features(features, channels, size)
     return nn.Sequential(features, bio.linear(flat, 512), nn.ReLU(), nn.Linear(512, classes))
 
 
 def _vgg16(channels: int, size: int, classes: int, width: int, bio: Bio) -> nn.Module:
     if size < 32 or size % 32:
-        raise BuildError(f"VGG16 pools five times: the image size must be a multiple of 32, "
-                         f"got {size}")  # fmt: skip
+        raise BuildError(
+            f"VGG16 pools five times: the image size must be a multiple of 32, got {size}"
+        )
     layers: list[nn.Module] = []
     c_in = channels
     for index, block in enumerate(_VGG16):
         for c in block:
             c_out = c * width // 64
-            layers += [bio.conv(c_in, c_out, 3, padding=1, bio=index >= 3),
-                       nn.BatchNorm2d(c_out), nn.ReLU()]  # fmt: skip
+            layers += [
+                bio.conv(c_in, c_out, 3, padding=1, bio=index >= 3),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+            ]
             c_in = c_out
         layers.append(nn.MaxPool2d(2))
     flat = c_in * (size // 32) ** 2
-    return nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(flat, 512),
-                         nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, classes))  # fmt: skip
+    return nn.Sequential(
+        *layers,
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(flat, 512),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(512, classes),
+    )
 
 
 def _mouse_mlp(channels: int, size: int, classes: int, width: int, bio: Bio) -> nn.Module:
     return nn.Sequential(
-        nn.Flatten(), nn.Linear(channels * size * size, width), nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(channels * size * size, width),
+        nn.ReLU(),
         bio.linear(width, width // 2, grids=(32 * width // 1024 or 1, 16 * width // 1024 or 1)),
-        nn.ReLU(), nn.Linear(width // 2, classes),
-    )  # fmt: skip
+        nn.ReLU(),
+        nn.Linear(width // 2, classes),
+    )
 
 
 def _lenet(channels: int, size: int, classes: int, width: int, bio: Bio) -> nn.Module:
     if size < 16:
         raise BuildError(f"LeNet needs images of at least 16x16, got {size}")
     features = nn.Sequential(
-        nn.Conv2d(channels, width, 5), nn.ReLU(), nn.MaxPool2d(2),
-        bio.conv(width, 16, 5, grids=(3, 4)), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-    )  # fmt: skip
+        nn.Conv2d(channels, width, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        bio.conv(width, 16, 5, grids=(3, 4)),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+    )
     flat = _flat_features(features, channels, size)
-    return nn.Sequential(features, nn.Linear(flat, 120), nn.ReLU(), nn.Linear(120, 84),
-                         nn.ReLU(), nn.Linear(84, classes))  # fmt: skip
+    return nn.Sequential(
+        features,
+        nn.Linear(flat, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, classes),
+    )
 
 
 CLASSIFIERS: dict[str, Callable[[int, int, int, int, Bio], nn.Module]] = {
@@ -96,8 +129,9 @@ CLASSIFIERS: dict[str, Callable[[int, int, int, int, Bio], nn.Module]] = {
 }
 
 
-def build_classifier(name: str, *, channels: int, image_size: int, classes: int, width: int,
-                     bio: Bio) -> nn.Module:  # fmt: skip
+def build_classifier(
+    name: str, *, channels: int, image_size: int, classes: int, width: int, bio: Bio
+) -> nn.Module:
     """Return the classifier ``name`` for (channels, image_size) inputs and ``classes`` outputs."""
     if name not in CLASSIFIERS:
         raise BuildError(f"unknown classifier {name!r}; choose one of {sorted(CLASSIFIERS)}")

@@ -36,8 +36,9 @@ def diffusion_schedule(times: Tensor) -> tuple[Tensor, Tensor]:
 
 def sinusoidal_embedding(variance: Tensor) -> Tensor:
     """(N, 1, 1, 1) noise variances -> (N, 32, 1, 1), frequencies 1..1000 (log-spaced)."""
-    freqs = torch.exp(torch.linspace(0.0, math.log(1000.0), EMBEDDING_DIMS // 2,
-                                     device=variance.device))  # fmt: skip
+    freqs = torch.exp(
+        torch.linspace(0.0, math.log(1000.0), EMBEDDING_DIMS // 2, device=variance.device)
+    )
     angular = 2.0 * math.pi * freqs.view(1, -1, 1, 1) * variance.float()
     return torch.cat([torch.sin(angular), torch.cos(angular)], dim=1)
 
@@ -102,8 +103,9 @@ class Attention(nn.Module):
 class Level(nn.Module):
     """Residual blocks of one U-Net level, each optionally followed by attention."""
 
-    def __init__(self, inputs: list[int], width: int, dropout: float, bio: Bio, mouse: bool,
-                 attention: bool) -> None:  # fmt: skip
+    def __init__(
+        self, inputs: list[int], width: int, dropout: float, bio: Bio, mouse: bool, attention: bool
+    ) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(ResidualBlock(c, width, dropout, bio, mouse) for c in inputs)
         self.attention = nn.ModuleList(
@@ -114,8 +116,18 @@ class Level(nn.Module):
 class UNet(nn.Module):
     """Noise-predicting U-Net: (noisy images, noise variances (N, 1, 1, 1)) -> noise."""
 
-    def __init__(self, *, channels: int, image_size: int, width: int, levels: int,
-                 block_depth: int, attention: bool, dropout: float, bio: Bio) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        channels: int,
+        image_size: int,
+        width: int,
+        levels: int,
+        block_depth: int,
+        attention: bool,
+        dropout: float,
+        bio: Bio,
+    ) -> None:
         super().__init__()
         self.multiple = 2 ** (levels - 1)
         if width % 8:
@@ -135,8 +147,9 @@ class UNet(nn.Module):
             self.down.append(Level(inputs, w, dropout, bio, i >= levels - 2, i == attn_level))
             c = w
             skips += [w] * block_depth
-        self.middle = Level([c] + [widths[-1]] * (block_depth - 1), widths[-1], dropout, bio,
-                            True, False)  # fmt: skip
+        self.middle = Level(
+            [c] + [widths[-1]] * (block_depth - 1), widths[-1], dropout, bio, True, False
+        )
         c = widths[-1]
         self.up = nn.ModuleList()
         for i in reversed(range(levels - 1)):
@@ -192,8 +205,13 @@ class DDIM(nn.Module):
         self.mean.copy_(x.mean(dim=(0, 2, 3)).view_as(self.mean))
         self.std.copy_(x.std(dim=(0, 2, 3)).clamp_min(1e-3).view_as(self.std))
 
-    def denoise(self, noisy: Tensor, noise_rates: Tensor, signal_rates: Tensor,
-                network: nn.Module | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    def denoise(
+        self,
+        noisy: Tensor,
+        noise_rates: Tensor,
+        signal_rates: Tensor,
+        network: nn.Module | None = None,
+    ) -> tuple[Tensor, Tensor]:
         """Return ``(predicted noise, predicted normalised images)``.
 
         ``network`` replaces the U-Net's call (its compiled or DDP-wrapped form).
@@ -203,8 +221,13 @@ class DDIM(nn.Module):
         pred_images = (noisy - noise_rates * pred_noise) / signal_rates
         return pred_noise, pred_images
 
-    def loss(self, images: Tensor, network: nn.Module | None = None,
-             noise: Tensor | None = None, times: Tensor | None = None) -> Tensor:  # fmt: skip
+    def loss(
+        self,
+        images: Tensor,
+        network: nn.Module | None = None,
+        noise: Tensor | None = None,
+        times: Tensor | None = None,
+    ) -> Tensor:
         """MSE of the predicted noise for [0, 1] ``images`` at random times.
 
         ``noise`` (shaped like ``images``) and ``times`` (``(n, 1, 1, 1)`` in [0, 1)) are drawn
@@ -214,8 +237,9 @@ class DDIM(nn.Module):
         noise = torch.randn_like(x) if noise is None else noise
         times = torch.rand(x.shape[0], 1, 1, 1, device=x.device) if times is None else times
         noise_rates, signal_rates = diffusion_schedule(times)
-        pred_noise, _ = self.denoise(signal_rates * x + noise_rates * noise, noise_rates,
-                                     signal_rates, network)  # fmt: skip
+        pred_noise, _ = self.denoise(
+            signal_rates * x + noise_rates * noise, noise_rates, signal_rates, network
+        )
         return F.mse_loss(pred_noise.float(), noise.float())
 
     @torch.no_grad()

@@ -48,8 +48,17 @@ def _mouse_grids(width: int, k: int) -> tuple[int, int]:
 class Generator(nn.Module):
     """DCGAN generator: latent (plus one-hot labels) to images in [0, 1] (paper) or [-1, 1]."""
 
-    def __init__(self, *, z_dim: int, width: int, image_size: int, channels: int, classes: int,
-                 bio: Bio, style: str = "paper") -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        z_dim: int,
+        width: int,
+        image_size: int,
+        channels: int,
+        classes: int,
+        bio: Bio,
+        style: str = "paper",
+    ) -> None:
         super().__init__()
         start, n_up = gan_layout(image_size)
         widths = [width * 2**k for k in range(n_up - 1, -1, -1)]
@@ -57,21 +66,29 @@ class Generator(nn.Module):
         z_in = z_dim + classes
         if style == "paper":
             features = start * start * widths[0]
-            self.stem = nn.Sequential(nn.Linear(z_in, features), nn.BatchNorm1d(features),
-                                      nn.ReLU())  # fmt: skip
+            self.stem = nn.Sequential(
+                nn.Linear(z_in, features), nn.BatchNorm1d(features), nn.ReLU()
+            )
             conv_args = {"kernel": 5, "stride": 2, "padding": 2, "output_padding": 1}
         else:
-            self.stem = nn.Sequential(nn.ConvTranspose2d(z_in, widths[0], start, 1, 0, bias=False),
-                                      nn.BatchNorm2d(widths[0]), nn.ReLU())  # fmt: skip
+            self.stem = nn.Sequential(
+                nn.ConvTranspose2d(z_in, widths[0], start, 1, 0, bias=False),
+                nn.BatchNorm2d(widths[0]),
+                nn.ReLU(),
+            )
             conv_args = {"kernel": 4, "stride": 2, "padding": 1}
         kernel = conv_args.pop("kernel")
         bias = style == "paper"
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(zip(widths, widths[1:], strict=False)):
             k = n_up - 1 - i
-            layers += [bio.conv_transpose(c_in, c_out, kernel, grids=_mouse_grids(width, k),
-                                          bias=bias, **conv_args),
-                       nn.BatchNorm2d(c_out), nn.ReLU()]  # fmt: skip
+            layers += [
+                bio.conv_transpose(
+                    c_in, c_out, kernel, grids=_mouse_grids(width, k), bias=bias, **conv_args
+                ),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+            ]
         layers.append(nn.ConvTranspose2d(widths[-1], channels, kernel, bias=bias, **conv_args))
         layers.append(nn.Sigmoid() if style == "paper" else nn.Tanh())
         self.body = nn.Sequential(*layers)
@@ -93,8 +110,9 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """DCGAN discriminator returning logits (the sigmoid lives in the loss)."""
 
-    def __init__(self, *, width: int, image_size: int, channels: int, classes: int,
-                 style: str = "paper") -> None:  # fmt: skip
+    def __init__(
+        self, *, width: int, image_size: int, channels: int, classes: int, style: str = "paper"
+    ) -> None:
         super().__init__()
         self.classes, self.image_size = classes, image_size
         layers: list[nn.Module] = []
@@ -103,8 +121,7 @@ class Discriminator(nn.Module):
             for i in range(4):
                 if size < 4:
                     break
-                layers += [spectral_norm(nn.Conv2d(c_in, width * 2**i, 4, 2, 1)),
-                           nn.LeakyReLU(0.2)]  # fmt: skip
+                layers += [spectral_norm(nn.Conv2d(c_in, width * 2**i, 4, 2, 1)), nn.LeakyReLU(0.2)]
                 c_in, size = width * 2**i, size // 2
             layers += [nn.Flatten(), nn.Dropout(0.2), nn.Linear(c_in * size * size, 1)]
         else:
@@ -147,15 +164,29 @@ class GAN(nn.Module):
 
     """
 
-    def __init__(self, *, style: str, z_dim: int, width: int, disc_width: int, image_size: int,
-                 channels: int, classes: int, bio: Bio) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        style: str,
+        z_dim: int,
+        width: int,
+        disc_width: int,
+        image_size: int,
+        channels: int,
+        classes: int,
+        bio: Bio,
+    ) -> None:
         super().__init__()
         if style not in ("paper", "tutorial"):
             raise BuildError(f"unknown GAN style {style!r}")
         if bio.variant == "mouse" and width % 8:
             raise BuildError(f"the mouse GAN needs a width divisible by 8, got {width}")
-        common = {"image_size": image_size, "channels": channels, "classes": classes,
-                  "style": style}  # fmt: skip
+        common = {
+            "image_size": image_size,
+            "channels": channels,
+            "classes": classes,
+            "style": style,
+        }
         self.generator = Generator(z_dim=z_dim, width=width, bio=bio, **common)
         self.discriminator = Discriminator(width=disc_width, **common)
         if style == "tutorial":
@@ -164,8 +195,12 @@ class GAN(nn.Module):
         self.paper_targets, self.tanh = style == "paper", style == "tutorial"
         self.reuse_fake = style == "tutorial"
 
-    def latent(self, n: int, generator: torch.Generator | None = None,
-               device: torch.device | str | None = None) -> Tensor:  # fmt: skip
+    def latent(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Tensor:
         """``n`` latent vectors ~ N(0, 1)."""
         return torch.randn(n, self.z_dim, generator=generator, device=device)
 
@@ -178,8 +213,9 @@ class GAN(nn.Module):
         return images * 2 - 1 if self.tanh else images
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None,
-               labels: Tensor | None = None) -> Tensor:  # fmt: skip
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None
+    ) -> Tensor:
         """``n`` images in [0, 1] (eval mode; labels cycle through the classes if omitted)."""
         device = next(self.parameters()).device
         z = self.latent(n, generator).to(device)

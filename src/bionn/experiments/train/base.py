@@ -68,8 +68,9 @@ class Context:
         """Backward ``loss`` and step ``optimizer`` through its scaler."""
         self.accumulated_step([loss], name, optimizer)
 
-    def accumulated_step(self, losses: Iterable[Tensor], name: str,
-                         optimizer: torch.optim.Optimizer) -> Tensor:  # fmt: skip
+    def accumulated_step(
+        self, losses: Iterable[Tensor], name: str, optimizer: torch.optim.Optimizer
+    ) -> Tensor:
         """Backward each of ``losses`` as it comes, then step ``optimizer`` once.
 
         Micro-batches: a generator of losses lets each one's activations go before the next
@@ -100,8 +101,9 @@ class Trainer:
     repetitions = 1
     drop_last = True
 
-    def __init__(self, ctx: Context, model: nn.Module, data: ImageData,
-                 test: ImageData | None) -> None:  # fmt: skip
+    def __init__(
+        self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
+    ) -> None:
         self.ctx, self.model, self.data, self.test = ctx, model.to(ctx.device), data, test
         self.config = ctx.config
         self.optimizers: dict[str, torch.optim.Optimizer] = {}

@@ -37,7 +37,7 @@ def _augment(images: Tensor) -> Tensor:
     images = torch.where(flip[:, None, None, None], images.flip(-1), images)
     padded = F.pad(images, (4, 4, 4, 4), mode="reflect")
     dy, dx = torch.randint(0, 9, (2,)).tolist()
-    return padded[:, :, dy:dy + h, dx:dx + w]
+    return padded[:, :, dy : dy + h, dx : dx + w]
 
 
 class ClassifierTrainer(Trainer):
@@ -45,14 +45,18 @@ class ClassifierTrainer(Trainer):
 
     drop_last = False
 
-    def __init__(self, ctx: Context, model: nn.Module, data: ImageData,
-                 test: ImageData | None) -> None:  # fmt: skip
+    def __init__(
+        self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
+    ) -> None:
         super().__init__(ctx, model, data, test)
         assert isinstance(self.config, ClassifierConfig)
         self.optimizers = {"model": _optimizer(self.config, model.parameters())}
         # VGG: halve the learning rate every 20 epochs, as the original script
-        self.schedule = (torch.optim.lr_scheduler.StepLR(self.optimizers["model"], 20, 0.5)
-                         if self.config.model == "vgg16" else None)  # fmt: skip
+        self.schedule = (
+            torch.optim.lr_scheduler.StepLR(self.optimizers["model"], 20, 0.5)
+            if self.config.model == "vgg16"
+            else None
+        )
         self.network = ctx.fast(model)
         self.sums = {"loss": 0.0, "correct": 0.0, "count": 0.0}
         model.train()
@@ -77,8 +81,8 @@ class ClassifierTrainer(Trainer):
         self.model.eval()
         loss = correct = 0.0
         for start in range(0, len(data), _EVAL_BATCH):
-            images = data.images[start:start + _EVAL_BATCH].to(self.ctx.device).float() / 255
-            labels = data.labels[start:start + _EVAL_BATCH].to(self.ctx.device)
+            images = data.images[start : start + _EVAL_BATCH].to(self.ctx.device).float() / 255
+            labels = data.labels[start : start + _EVAL_BATCH].to(self.ctx.device)
             with self.ctx.autocast():
                 logits = self.model(images)
             loss += F.cross_entropy(logits.float(), labels, reduction="sum").item()
@@ -89,8 +93,10 @@ class ClassifierTrainer(Trainer):
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
         """Training means of the epoch, test loss / accuracy; steps the LR schedule."""
         count = max(self.sums["count"], 1.0)
-        metrics = {"train_loss": self.sums["loss"] / count,
-                   "train_acc": self.sums["correct"] / count}  # fmt: skip
+        metrics = {
+            "train_loss": self.sums["loss"] / count,
+            "train_acc": self.sums["correct"] / count,
+        }
         self.sums = dict.fromkeys(self.sums, 0.0)
         if self.test is not None and len(self.test):
             metrics["test_loss"], metrics["test_acc"] = self.evaluate(self.test)

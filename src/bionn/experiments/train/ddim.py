@@ -52,8 +52,9 @@ CPU_MICRO_BATCH = 16
 class DDIMTrainer(Trainer):
     """Noise-prediction steps with EMA weights for sampling."""
 
-    def __init__(self, ctx: Context, model: nn.Module, data: ImageData,
-                 test: ImageData | None) -> None:  # fmt: skip
+    def __init__(
+        self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
+    ) -> None:
         super().__init__(ctx, model, data, test)
         assert isinstance(model, DDIM) and isinstance(self.config, DDIMConfig)
         self.ddim: DDIM = model
@@ -61,19 +62,22 @@ class DDIMTrainer(Trainer):
         model.set_normalisation(data.images)
         model.to(memory_format=torch.channels_last)  # oneDNN / cuDNN's fast layout
         # fused: one kernel for all tensors (CPU and CUDA), the same update as the loop
-        self.optimizers = {"network": torch.optim.Adam(model.network.parameters(), self.config.lr,
-                                                       fused=True)}  # fmt: skip
+        self.optimizers = {
+            "network": torch.optim.Adam(model.network.parameters(), self.config.lr, fused=True)
+        }
         self.network = ctx.fast(model.network)
         self.ema = EMA(model, self.config.ema)
         self.micro_batch = self.config.micro_batch or (
-            CPU_MICRO_BATCH if ctx.device.type == "cpu" else None)  # fmt: skip
+            CPU_MICRO_BATCH if ctx.device.type == "cpu" else None
+        )
         model.train()
 
     def train_step(self, images: Tensor, labels: Tensor) -> dict[str, float]:
         """One noise-prediction step over the batch (in micro-batches), then the EMA update."""
         images = images.contiguous(memory_format=torch.channels_last)
-        loss = self.ctx.accumulated_step(self._micro_losses(images), "network",
-                                         self.optimizers["network"])  # fmt: skip
+        loss = self.ctx.accumulated_step(
+            self._micro_losses(images), "network", self.optimizers["network"]
+        )
         self.ema.update(self.ddim)
         return {"loss": loss.item()}
 
@@ -90,8 +94,12 @@ class DDIMTrainer(Trainer):
 
     def samples(self) -> Tensor:
         """Return a grid's worth of EMA samples from fixed noise (the run's seed)."""
-        return sample_images(self.ema.module, self.config.n_samples,
-                             steps=self.config.sampling_steps, seed=self.config.seed)  # fmt: skip
+        return sample_images(
+            self.ema.module,
+            self.config.n_samples,
+            steps=self.config.sampling_steps,
+            seed=self.config.seed,
+        )
 
     def ema_state(self) -> dict[str, Tensor]:
         """Return the EMA model's state_dict (what sampling uses)."""

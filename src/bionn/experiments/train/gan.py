@@ -46,8 +46,9 @@ def frozen(module: nn.Module) -> Iterator[None]:
 class GANTrainer(Trainer):
     """Alternating discriminator / generator steps."""
 
-    def __init__(self, ctx: Context, model: nn.Module, data: ImageData,
-                 test: ImageData | None) -> None:  # fmt: skip
+    def __init__(
+        self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
+    ) -> None:
         super().__init__(ctx, model, data, test)
         assert isinstance(model, GAN) and isinstance(self.config, GANConfig)
         self.gan: GAN = model
@@ -87,8 +88,9 @@ class GANTrainer(Trainer):
         with self.ctx.autocast(), torch.set_grad_enabled(gan.reuse_fake):
             fake = self.generator(gan.latent(n, device=device), fake_labels)
         with self.ctx.autocast():
-            logits = self.discriminator(torch.cat([fake.detach(), real.to(fake.dtype)]),
-                                        both_labels)  # fmt: skip
+            logits = self.discriminator(
+                torch.cat([fake.detach(), real.to(fake.dtype)]), both_labels
+            )
         targets = torch.cat([self._targets(True, n), self._targets(False, n)])
         if self.label_noise:
             targets = targets + self.label_noise * torch.rand(2 * n, device=device)

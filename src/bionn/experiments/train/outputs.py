@@ -37,18 +37,27 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """
     if not path.is_file():
         return []
-    lines = [(number, line) for number, line in enumerate(path.read_text().splitlines(), 1)
-             if line.strip()]  # fmt: skip
+    lines = [
+        (number, line)
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if line.strip()
+    ]
     records = []
     for index, (number, line) in enumerate(lines):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as error:
             if index < len(lines) - 1:
-                raise RunError(f"{path} line {number} is not JSON ({error}); only a torn last "
-                               f"line is repaired automatically") from error  # fmt: skip
-            logger.warning("%s: dropping its torn last line %d (%r), left by a killed run",
-                           path, number, line[:80])  # fmt: skip
+                raise RunError(
+                    f"{path} line {number} is not JSON ({error}); only a torn last "
+                    f"line is repaired automatically"
+                ) from error
+            logger.warning(
+                "%s: dropping its torn last line %d (%r), left by a killed run",
+                path,
+                number,
+                line[:80],
+            )
     return records
 
 
@@ -70,8 +79,9 @@ class MetricsLog:
 
     """
 
-    def __init__(self, path: Path, enabled: bool, resume_step: int | None,
-                 tensorboard: Path | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, path: Path, enabled: bool, resume_step: int | None, tensorboard: Path | None = None
+    ) -> None:
         self.path, self.enabled, self.records = path, enabled, []
         if enabled and resume_step is not None and path.is_file():
             self.records = [r for r in read_jsonl(path) if r["step"] <= resume_step]
@@ -81,8 +91,10 @@ class MetricsLog:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as error:
-                raise RunError("--log tensorboard needs the tensorboard package: pip install "
-                               "tensorboard (or 'bionn[experiments]')") from error  # fmt: skip
+                raise RunError(
+                    "--log tensorboard needs the tensorboard package: pip install "
+                    "tensorboard (or 'bionn[experiments]')"
+                ) from error
             # purge_step hides the events a killed run wrote after its last checkpoint
             self.board = SummaryWriter(str(tensorboard), purge_step=resume_step)
 
@@ -95,8 +107,11 @@ class MetricsLog:
             handle.write(json.dumps(record) + "\n")
         if self.board is not None:
             for name, value in record.items():
-                if name not in ("step", "epoch") and isinstance(value, (int, float)) and not (
-                        isinstance(value, bool)):  # fmt: skip
+                if (
+                    name not in ("step", "epoch")
+                    and isinstance(value, (int, float))
+                    and not (isinstance(value, bool))
+                ):
                     self.board.add_scalar(name, value, record["step"])
 
     def add_images(self, name: str, images: torch.Tensor, step: int) -> None:

@@ -67,8 +67,13 @@ class PeriodicEvaluator:
 
     """
 
-    def __init__(self, metric: str, higher_is_better: bool,
-                 score: Callable[[nn.Module], dict[str, float]], n: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        metric: str,
+        higher_is_better: bool,
+        score: Callable[[nn.Module], dict[str, float]],
+        n: int,
+    ) -> None:
         self.metric, self.higher_is_better, self.score, self.n = metric, higher_is_better, score, n
 
     def __call__(self, model: nn.Module) -> dict[str, Any]:
@@ -80,14 +85,23 @@ class PeriodicEvaluator:
                 values = self.score(model)
         finally:
             model.train(was_training)
-        return {"eval_metric": self.metric, **values,
-                "eval_higher_is_better": self.higher_is_better, "eval_n": self.n,
-                "eval_s": time.perf_counter() - started}  # fmt: skip
+        return {
+            "eval_metric": self.metric,
+            **values,
+            "eval_higher_is_better": self.higher_is_better,
+            "eval_n": self.n,
+            "eval_s": time.perf_counter() - started,
+        }
 
 
-def _generator_evaluator(config: Any, train: ImageData, n: int, device: torch.device,
-                         cache_dir: Path | None, extractor: Extractor | None
-                         ) -> PeriodicEvaluator:  # fmt: skip
+def _generator_evaluator(
+    config: Any,
+    train: ImageData,
+    n: int,
+    device: torch.device,
+    cache_dir: Path | None,
+    extractor: Extractor | None,
+) -> PeriodicEvaluator:
     from bionn.metrics.evaluate import (
         default_cache_dir,
         images_key,
@@ -102,15 +116,25 @@ def _generator_evaluator(config: Any, train: ImageData, n: int, device: torch.de
     if extractor is None:
         grey = config.data.lower() in GREY_DATASETS and train.images.shape[1] == 1
         proxy_data = (config.data.lower(), train.images, train.labels) if grey else None
-        extractor = make_extractor("proxy" if grey else "fid", proxy_data=proxy_data,
-                                   cache_dir=cache_dir, device=str(device))  # fmt: skip
+        extractor = make_extractor(
+            "proxy" if grey else "fid",
+            proxy_data=proxy_data,
+            cache_dir=cache_dir,
+            device=str(device),
+        )
     features, name = extractor
     real = train.images[_fixed_subset(len(train.images), n)]
     key = None if injected else {**images_key(real), "subset_seed": _SUBSET_SEED}
     # Inception curves score KID: unbiased at a few hundred images, where FID needs > 2,048
     kid = name == "FID"
-    stats = real_statistics(features, real, key=key, cache_dir=cache_dir,
-                            kid_samples=len(real) if kid else 0, progress=False)  # fmt: skip
+    stats = real_statistics(
+        features,
+        real,
+        key=key,
+        cache_dir=cache_dir,
+        kid_samples=len(real) if kid else 0,
+        progress=False,
+    )
     steps = getattr(config, "sampling_steps", 20)
 
     def score(model: nn.Module) -> dict[str, float]:
@@ -118,8 +142,9 @@ def _generator_evaluator(config: Any, train: ImageData, n: int, device: torch.de
         if kid:
             mean, _ = measure_kid(features, stats, fake, kid_samples=len(real), progress=False)
             return {"eval_value": mean}
-        return {"eval_value": measure(features, name, stats, fake, kid_samples=0,
-                                       progress=False).value}
+        return {
+            "eval_value": measure(features, name, stats, fake, kid_samples=0, progress=False).value
+        }
 
     return PeriodicEvaluator("KID" if kid else name, False, score, len(real))
 
@@ -132,8 +157,8 @@ def _classifier_evaluator(test: ImageData, n: int, device: torch.device) -> Peri
         model.eval()
         loss = correct = 0.0
         for start in range(0, len(images), _BATCH):
-            x = images[start:start + _BATCH].to(device).float() / 255
-            y = labels[start:start + _BATCH].to(device)
+            x = images[start : start + _BATCH].to(device).float() / 255
+            y = labels[start : start + _BATCH].to(device)
             logits = model(x).float()
             loss += F.cross_entropy(logits, y, reduction="sum").item()
             correct += (logits.argmax(1) == y).sum().item()
@@ -142,9 +167,15 @@ def _classifier_evaluator(test: ImageData, n: int, device: torch.device) -> Peri
     return PeriodicEvaluator("test accuracy", True, score, len(images))
 
 
-def make_evaluator(config: Any, train: ImageData, test: ImageData | None,
-                   device: torch.device, n: int, cache_dir: Path | None = None,
-                   extractor: Extractor | None = None) -> PeriodicEvaluator:  # fmt: skip
+def make_evaluator(
+    config: Any,
+    train: ImageData,
+    test: ImageData | None,
+    device: torch.device,
+    n: int,
+    cache_dir: Path | None = None,
+    extractor: Extractor | None = None,
+) -> PeriodicEvaluator:
     """Build the evaluator of a run: fixed sample, real statistics and extractor ready.
 
     Args:

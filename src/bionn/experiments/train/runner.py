@@ -91,18 +91,26 @@ def _trainer_class(kind: str) -> type[Trainer]:
 
 def _load_split(config: RunConfig, train: bool) -> ImageData | None:
     data = load_data(
-        config.data, size=config.image_size or 0, channels=config.channels, train=train,
-        data_root=config.data_root, download=config.download, cache_dir=config.cache_dir,
-        skip_corrupt=config.skip_corrupt, workers=config.workers, test_data=config.test_data,
-    )  # fmt: skip
+        config.data,
+        size=config.image_size or 0,
+        channels=config.channels,
+        train=train,
+        data_root=config.data_root,
+        download=config.download,
+        cache_dir=config.cache_dir,
+        skip_corrupt=config.skip_corrupt,
+        workers=config.workers,
+        test_data=config.test_data,
+    )
     if data is not None and train and config.limit:
         data.images, data.labels = data.images[: config.limit], data.labels[: config.limit]
     return data
 
 
 class _Run:
-    def __init__(self, config: RunConfig, place: ddp.Dist, resume: bool,
-                 given: set[str] | None) -> None:  # fmt: skip
+    def __init__(
+        self, config: RunConfig, place: ddp.Dist, resume: bool, given: set[str] | None
+    ) -> None:
         self.place = place
         self.payload: dict[str, Any] | None = None
         run_dir = config.run_dir()
@@ -126,9 +134,11 @@ class _Run:
         if config.precision == "fp16" and self.place.device.type != "cuda":
             raise ConfigError("--precision fp16 needs CUDA; use bf16 (or fp32) on the CPU")
         if config.precision == "bf16" and cpu_lacks_bf16(self.place.device):
-            logger.warning("--precision bf16: this CPU has no native bfloat16 convolutions "
-                           "(AVX512-BF16 or AMX); bf16 runs many times slower than fp32 here "
-                           "(see benchmarks/README.md): prefer --precision fp32 on it")
+            logger.warning(
+                "--precision bf16: this CPU has no native bfloat16 convolutions "
+                "(AVX512-BF16 or AMX); bf16 runs many times slower than fp32 here "
+                "(see benchmarks/README.md): prefer --precision fp32 on it"
+            )
         if config.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
@@ -136,26 +146,35 @@ class _Run:
         train = _load_split(config, train=True)
         assert train is not None
         test = _load_split(config, train=False) if config.kind == "classifier" else None
-        facts = DataFacts(images=len(train), channels=int(train.images.shape[1]),
-                          classes=max(train.classes, int(train.labels.max()) + 1))  # fmt: skip
+        facts = DataFacts(
+            images=len(train),
+            channels=int(train.images.shape[1]),
+            classes=max(train.classes, int(train.labels.max()) + 1),
+        )
         self.plan = resolve(config, facts)
         self.config = config = self.plan.config
         torch.manual_seed(config.seed)  # weights do not depend on how the data was loaded
         model = build_model(config)
         torch.manual_seed(config.seed + 1000 * self.place.rank)  # noise differs per rank
         trainer = _trainer_class(config.kind)(Context(config, self.place), model, train, test)
-        n_local = len(ddp.epoch_indices(len(train), 0, config.seed, self.place,
-                                        trainer.drop_last)) * trainer.repetitions  # fmt: skip
+        n_local = (
+            len(ddp.epoch_indices(len(train), 0, config.seed, self.place, trainer.drop_last))
+            * trainer.repetitions
+        )
         batch = config.batch_size
         batches = n_local // batch if trainer.drop_last else -(-n_local // batch)
         if batches < 1:
-            raise DataError(f"the data set has {len(train)} images for {self.place.world} "
-                            f"process(es): fewer than --batch-size {batch}")  # fmt: skip
+            raise DataError(
+                f"the data set has {len(train)} images for {self.place.world} "
+                f"process(es): fewer than --batch-size {batch}"
+            )
         self.batches_per_epoch = batches
         self.total = config.steps or (config.epochs or 1) * batches
-        self.evaluate = (make_evaluator(config, train, test, self.place.device,
-                                        config.curve_samples)
-                         if config.eval_every and self.place.main else None)  # fmt: skip
+        self.evaluate = (
+            make_evaluator(config, train, test, self.place.device, config.curve_samples)
+            if config.eval_every and self.place.main
+            else None
+        )
         return trainer
 
     def _restore(self, trainer: Trainer) -> int:
@@ -221,8 +240,9 @@ class _Run:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
         board = self.run_dir / "tensorboard" if config.log == "tensorboard" else None
-        log = MetricsLog(self.run_dir / "metrics.jsonl", main, step if self.payload else None,
-                         tensorboard=board)  # fmt: skip
+        log = MetricsLog(
+            self.run_dir / "metrics.jsonl", main, step if self.payload else None, tensorboard=board
+        )
         # signal handlers can only be set from the main thread (callers may use threads)
         signals = (signal.SIGINT, signal.SIGTERM)
         in_main = threading.current_thread() is threading.main_thread()
@@ -239,14 +259,24 @@ class _Run:
         if status == "completed":
             self._samples(trainer, "final", step, log)
             if main:  # the weights a sampler uses (DDIM: EMA), beside config.json
-                save_model_file(self.run_dir / MODEL_FILE, trainer.ema_state() or
-                                trainer.model.state_dict(), config.to_dict(), step)  # fmt: skip
+                save_model_file(
+                    self.run_dir / MODEL_FILE,
+                    trainer.ema_state() or trainer.model.state_dict(),
+                    config.to_dict(),
+                    step,
+                )
         log.close()
         summary = {}
         if main:
-            facts = {"status": status, "steps": step, "total_steps": self.total,
-                     "epochs": step / self.batches_per_epoch, "time_s": elapsed,
-                     "device": str(self.place.device), "world_size": self.place.world}  # fmt: skip
+            facts = {
+                "status": status,
+                "steps": step,
+                "total_steps": self.total,
+                "epochs": step / self.batches_per_epoch,
+                "time_s": elapsed,
+                "device": str(self.place.device),
+                "world_size": self.place.world,
+            }
             summary = write_summary(self.run_dir, config, trainer.model, log.records, facts)
             summary.update(trainer.finish(self.run_dir, log.records))
             (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -258,20 +288,31 @@ class _Run:
 
         config, place = self.config, self.place
         bar = tqdm(
-            total=self.total, initial=step, disable=not (config.progress and place.main),
-            desc=f"{config.kind} {config.variant}", dynamic_ncols=True, file=sys.stderr,
-        )  # fmt: skip
+            total=self.total,
+            initial=step,
+            disable=not (config.progress and place.main),
+            desc=f"{config.kind} {config.variant}",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         window_start, window_images = time.perf_counter(), 0
         data = trainer.data
         while step < self.total:
             epoch, offset = divmod(step, self.batches_per_epoch)
-            order = torch.cat([
-                ddp.epoch_indices(len(data), epoch * trainer.repetitions + r, config.seed, place,
-                                  trainer.drop_last)
-                for r in range(trainer.repetitions)
-            ])  # fmt: skip
+            order = torch.cat(
+                [
+                    ddp.epoch_indices(
+                        len(data),
+                        epoch * trainer.repetitions + r,
+                        config.seed,
+                        place,
+                        trainer.drop_last,
+                    )
+                    for r in range(trainer.repetitions)
+                ]
+            )
             for batch in range(offset, self.batches_per_epoch):
-                index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+                index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
                 images = data.images[index].to(place.device).float() / 255.0
                 metrics = trainer.train_step(images, data.labels[index].to(place.device))
                 step += 1
@@ -288,8 +329,9 @@ class _Run:
                     if epoch_metrics:
                         log.write({"step": step, "epoch": epoch, **epoch_metrics})
                 if self.evaluate and (step % config.eval_every == 0 or step == self.total):
-                    log.write({"step": step, "epoch": epoch,
-                               **self.evaluate(sampling_model(trainer))})  # fmt: skip
+                    log.write(
+                        {"step": step, "epoch": epoch, **self.evaluate(sampling_model(trainer))}
+                    )
                 if config.sample_every and step % config.sample_every == 0:
                     self._samples(trainer, f"step_{step:07d}", step, log)
                 stop = ddp.any_rank(self.interrupted, place)
@@ -317,8 +359,9 @@ def warm_evaluation_cache(config: RunConfig) -> None:
     make_evaluator(config, train, None, torch.device("cpu"), config.curve_samples)
 
 
-def run_training(config: RunConfig, *, resume: bool = False,
-                 given: set[str] | None = None) -> RunResult:  # fmt: skip
+def run_training(
+    config: RunConfig, *, resume: bool = False, given: set[str] | None = None
+) -> RunResult:
     """Train one run as configured; the Python entry point behind ``bionn train``.
 
     Args:
@@ -344,4 +387,3 @@ def run_training(config: RunConfig, *, resume: bool = False,
     finally:
         torch.use_deterministic_algorithms(deterministic)  # callers keep their setting
         ddp.cleanup(place)
-
