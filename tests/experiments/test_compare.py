@@ -321,3 +321,26 @@ def test_a_worker_starts_no_run_after_an_interruption(monkeypatch, tmp_path) -> 
     monkeypatch.setattr(study, "ensure_run", lambda config: pytest.fail("a queued run started"))
     with pytest.raises(KeyboardInterrupt):
         study._train_quietly(None)
+
+
+@pytest.mark.usefixtures("fast_proxy")
+def test_another_threshold_reuses_the_scores(tmp_path, monkeypatch) -> None:
+    import bionn.experiments.evaluation as evaluation
+    from bionn.experiments import make_config, run_training
+
+    run = run_training(make_config("gan", **TINY_GAN, out=str(tmp_path / "run"))).run_dir
+    first = evaluation.evaluate_run(run, EvalSettings(n_samples=100, kid_samples=0))
+
+    def no_second_scoring(*args, **kwargs):
+        raise AssertionError("scored again")
+
+    monkeypatch.setattr(evaluation, "_generator_scores", no_second_scoring)
+    below = evaluation.evaluate_run(
+        run, EvalSettings(n_samples=100, kid_samples=0, threshold=first["value"] / 2)
+    )
+    above = evaluation.evaluate_run(
+        run, EvalSettings(n_samples=100, kid_samples=0, threshold=first["value"] * 2)
+    )
+    assert below["value"] == above["value"] == first["value"]
+    assert not below["converged"] and above["converged"]
+    assert above["threshold"] == first["value"] * 2

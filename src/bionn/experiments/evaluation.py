@@ -19,7 +19,7 @@ import torch
 
 from bionn.data import GREY_DATASETS, write_text
 
-__all__ = ["EvalSettings", "evaluate_run", "read_records", "run_radius"]
+__all__ = ["EvalSettings", "apply_threshold", "evaluate_run", "read_records", "run_radius"]
 
 # Runs above these are "not converged" and listed apart (the mouse paper: FID > 200). The proxy's
 # features have unit spread; uniform-noise images score about 21 on digits and Fashion-MNIST,
@@ -60,10 +60,12 @@ class EvalSettings:
         return "proxy" if data.lower() in GREY_DATASETS and channels == 1 else "fid"
 
     def key(self, metric: str) -> str:
-        """Return a short stable key of everything that changes the score."""
-        text = json.dumps(
-            {**asdict(self), "metric": metric, "cache_dir": None, "device": None}, sort_keys=True
-        )
+        """Return a short stable key of everything that changes the score.
+
+        The threshold only reads the score (:func:`apply_threshold`), so it is not part of it.
+        """
+        unchanged = {"cache_dir": None, "device": None, "threshold": None}
+        text = json.dumps({**asdict(self), "metric": metric, **unchanged}, sort_keys=True)
         return f"{metric}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
@@ -149,7 +151,6 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
         steps=getattr(config, "sampling_steps", 20),
     )  # DDIM: the run's steps
     result = measure(extractor, name, stats, fake, kid_samples=settings.kid_samples)
-    threshold = settings.threshold if settings.threshold is not None else DEFAULT_THRESHOLDS[metric]
     scores = {
         "metric": name,
         "value": result.value,
@@ -158,8 +159,6 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
         "kid_std": result.kid_std,
         "n_real": result.n_real,
         "n_fake": result.n_fake,
-        "threshold": threshold,
-        "converged": bool(result.value <= threshold),
     }
     if metric == "proxy":
         scores["proxy_accuracy"] = extractor.accuracy
@@ -189,7 +188,7 @@ def evaluate_run(run_dir: Path | str, settings: EvalSettings) -> dict[str, Any]:
     key = settings.key(metric if config.kind != "classifier" else "acc")
     path = run_dir / f"eval-{key}-step{loaded.step}.json"  # a resumed run is scored again
     if path.is_file():
-        return json.loads(path.read_text())
+        return apply_threshold(json.loads(path.read_text()), settings, metric)
     if config.kind == "classifier":
         scores = _classifier_scores(run_dir)
     else:
@@ -213,4 +212,17 @@ def evaluate_run(run_dir: Path | str, settings: EvalSettings) -> dict[str, Any]:
         }
     )
     write_text(path, json.dumps(scores, indent=2))
-    return scores
+    return apply_threshold(scores, settings, metric)
+
+
+def apply_threshold(scores: dict[str, Any], settings: EvalSettings, metric: str) -> dict[str, Any]:
+    """``scores`` with ``threshold`` and ``converged`` by ``settings`` (classifiers: always).
+
+    Applied whenever a score is read, so a study reported with another ``--threshold`` reuses
+    its runs' scores instead of computing them again.
+    """
+    if scores.get("higher_is_better", False):  # accuracy: every run counts
+        return {**scores, "converged": True}
+    default = DEFAULT_THRESHOLDS.get(metric, DEFAULT_THRESHOLDS["fid"])
+    threshold = settings.threshold if settings.threshold is not None else default
+    return {**scores, "threshold": threshold, "converged": bool(scores["value"] <= threshold)}
