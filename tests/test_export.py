@@ -147,17 +147,6 @@ def test_unfrozen_model_exports_and_runs_under_no_grad() -> None:
             torch.testing.assert_close(program.module()(inputs), model(inputs))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason=(
-        "RuntimeError: addmm(): functions with out=... arguments don't support automatic "
-        "differentiation, but one of the arguments requires grad. (export inlines "
-        "_WindowedLinear.forward, so the program holds aten.addmm.out / aten.mm.out writing into "
-        "new_empty, without the custom backward; running program.module() with grad enabled, as "
-        "users do, fails; WindowedLayer.__prepare_scriptable__ tells users to use torch.export)"
-    ),
-)
 def test_unfrozen_model_program_runs_with_autograd() -> None:
     model = make_model()
     x = torch.randn(SHAPE)

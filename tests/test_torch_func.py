@@ -1,10 +1,8 @@
 """``torch.func`` through the windowed layers: functional_call, grad, vmap, stack_module_state.
 
 Users reach for ``torch.func`` for per-sample gradients, ensembles and meta-learning. The layers'
-forward runs custom ``torch.autograd.Function``s (``bionn.layers._windowed_ops``) written in the
-old ``forward(ctx, ...)`` style, which functorch transforms refuse: those tests are marked
-``xfail(strict=True)`` with the error, so they start failing (XPASS) the day the layers support
-the transforms and the marker must go. ``functional_call`` alone is not a transform and works.
+forward runs custom ``torch.autograd.Function``s (``bionn.layers._windowed_ops``) in eager mode;
+under a transform it runs the same maths as composite ops, which every transform supports.
 
 Every layer is built with ``scale_init=False``, so the raw weight is non-zero at masked entries:
 a path that skipped the window would give a different output or gradient.
@@ -21,14 +19,6 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
 import bionn
-
-# What torch raises for an old-style autograd.Function under any functorch transform.
-SETUP_CONTEXT = (
-    "RuntimeError: In order to use an autograd.Function with functorch transforms (vmap, grad, "
-    "jvp, jacrev, ...), it must override the setup_context staticmethod "
-    "(bionn.layers._windowed_ops._WindowedLinear / _WindowedConvolution use forward(ctx, ...))"
-)
-TRANSFORMS_REFUSED = pytest.mark.xfail(strict=True, raises=RuntimeError, reason=SETUP_CONTEXT)
 
 # name -> (factory, input shape of one batch)
 LAYERS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
@@ -116,7 +106,6 @@ def test_functional_call_equals_loaded_module(name: str) -> None:
     assert "window" in dict(layer.named_buffers()) and "window" not in params
 
 
-@TRANSFORMS_REFUSED
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_func_grad_is_masked_and_equals_autograd(name: str) -> None:
     factory, shape = LAYERS[name]
@@ -137,7 +126,6 @@ def test_func_grad_is_masked_and_equals_autograd(name: str) -> None:
     assert bool((grads["weight"][~masked] != 0).any())
 
 
-@TRANSFORMS_REFUSED
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_vmap_over_inputs_equals_loop(name: str) -> None:
     factory, shape = LAYERS[name]
@@ -147,7 +135,6 @@ def test_vmap_over_inputs_equals_loop(name: str) -> None:
     torch.testing.assert_close(vmap(layer)(xs), expected)
 
 
-@TRANSFORMS_REFUSED
 @pytest.mark.parametrize("name", ["mouse-linear", "mouse-conv2d"])
 def test_per_sample_grads_with_vmap_of_grad(name: str) -> None:
     """The usual per-sample-gradient recipe: ``vmap(grad(loss))`` over single samples."""
@@ -168,7 +155,6 @@ def test_per_sample_grads_with_vmap_of_grad(name: str) -> None:
         assert bool((per_sample["weight"][i][masked] == 0).all())
 
 
-@TRANSFORMS_REFUSED
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_vmap_over_stacked_parameter_sets_equals_loop(name: str) -> None:
     """An ensemble: models with the same window (same recipe and seed), different weights."""
@@ -206,10 +192,6 @@ def test_frozen_layers_vmap_and_grad(name: str) -> None:
     torch.testing.assert_close(got, x.grad)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "RuntimeError: Expected 4-dimensional input for 4-dimensional weight [...], but got "
-    "3-dimensional input of size [4, 5, 5] instead (windowed_convolution calls "
-    "aten.convolution, which has no unbatched path; nn.Conv2d's F.conv2d has one)"))  # fmt: skip
 @pytest.mark.parametrize("name", ["mouse-conv2d", "mouse-conv-transpose"])
 def test_conv_takes_unbatched_input_as_the_plain_layer(name: str) -> None:
     """nn.Conv2d / nn.ConvTranspose2d take (C, H, W); per-sample vmap code relies on it."""

@@ -16,6 +16,11 @@ Autocast is honoured as for ``F.linear`` / ``F.conv2d``: under an enabled autoca
 are cast to its lower-precision dtype here (and again in backward, which autocast does not
 reach), and the gradients come back in the dtypes of the inputs. Double backward
 (``create_graph=True``) runs the same formulas with differentiable ops.
+
+Under ``torch.func`` transforms (``grad``, ``vmap``, ...) and ``torch.export`` the same maths
+runs as plain differentiable ops on ``apply_window(weight, window)`` (:func:`_traced`): those
+need composite ops, not an old-style autograd function; the masked gradient follows from
+``torch.where``. Conv layers accept unbatched ``(C, H, W)`` input, as ``nn.Conv2d`` does.
 """
 
 from __future__ import annotations
@@ -162,7 +167,14 @@ def windowed_linear(
         >>> torch.allclose(out, x @ (w * window).t())
         True
     """
+    if _traced():
+        return torch.nn.functional.linear(input, apply_window(weight, window), bias)
     return _WindowedLinear.apply(input, weight, bias, window, blocks, _compute_dtype(input))
+
+
+def _traced() -> bool:
+    """Whether ``torch.func`` transforms or ``torch.export`` trace this call."""
+    return bool(torch._C._are_functorch_transforms_active()) or torch.compiler.is_exporting()
 
 
 class _WindowedConvolution(torch.autograd.Function):
@@ -239,5 +251,21 @@ def windowed_convolution(
         >>> torch.allclose(out, F.conv2d(x, w * window, padding=1), atol=1e-6)
         True
     """
+    if input.dim() == weight.dim() - 1:  # unbatched (C, H, W), as nn.Conv2d accepts
+        batched = windowed_convolution(
+            input.unsqueeze(0),
+            weight,
+            window,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+        )
+        return batched.squeeze(0)
     arguments = (stride, padding, dilation, transposed, output_padding, groups)
+    if _traced():
+        return torch.ops.aten.convolution(input, apply_window(weight, window), bias, *arguments)
     return _WindowedConvolution.apply(input, weight, bias, window, _compute_dtype(input), arguments)
