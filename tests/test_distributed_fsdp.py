@@ -289,14 +289,6 @@ def test_distributed_checkpoint_round_trip_is_exact(ranks: list[dict[str, Any]])
         torch.testing.assert_close(model(x), ranks[0]["output"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dcp.load writes the saved window in place into the live window buffer (the state dict "
-        "holds the buffer itself), so WindowedLayer._load_from_state_dict then compares the buffer "
-        "with itself: no ValueError, and the layer keeps a window its recipe (seed 8) does not make"
-    ),
-)
 def test_checkpoint_with_another_window_is_refused(ranks: list[dict[str, Any]]) -> None:
     expected_window = build(1, schizo_seed=8)[2].window
     for seen in ranks:
@@ -304,14 +296,6 @@ def test_checkpoint_with_another_window_is_refused(ranks: list[dict[str, Any]]) 
         assert torch.equal(seen["mismatch_window_after"], expected_window)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "RuntimeError: aten.mul_.Tensor got mixed torch.Tensor and DTensor, need to convert all "
-        "torch.Tensor to DTensor before calling distributed operators! "
-        "(WindowedLayer._build_window: self.weight.mul_(self.window) with a sharded weight)"
-    ),
-)
 def test_reset_parameters_after_meta_init(ranks: list[dict[str, Any]]) -> None:
     for seen in ranks:
         assert seen["reset_error"] is None, seen["reset_error"]
@@ -321,14 +305,6 @@ def test_reset_parameters_after_meta_init(ranks: list[dict[str, Any]]) -> None:
         assert bool((state["0.weight"][~masked] != 0).all())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "RuntimeError: aten.where.self got mixed torch.Tensor and DTensor, need to convert all "
-        "torch.Tensor to DTensor before calling distributed operators! "
-        "(apply_window(self.weight, self.window) in masked_weight / freeze / to_plain)"
-    ),
-)
 def test_masked_weight_and_freeze_on_the_sharded_model(ranks: list[dict[str, Any]]) -> None:
     for seen in ranks:
         assert seen["masked_weight_error"] is None, seen["masked_weight_error"]

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from bionn import recipes
 from bionn.layer_arguments import MouseArguments, SchizoArguments
-from bionn.layers._windowed_ops import apply_window
+from bionn.layers._windowed_ops import apply_window, window_like
 from bionn.windows import BINARY_FORMS, PER_WEIGHT_FORMS, RANDOM_FORMS, Window, WindowSpec
 
 __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "torch_seed"]
@@ -174,7 +174,8 @@ class WindowedLayer:
         built = self._fill_window()
         if self.scale_init and self.is_binary:  # docs/spec.md: 'gaussian' is not pre-scaled
             ones = int(built.values.sum())
-            self.weight.mul_(self.window).mul_(built.values.size / ones if ones else 1.0)
+            window = window_like(self.window, self.weight)  # sharded like an FSDP2 weight
+            self.weight.mul_(window).mul_(built.values.size / ones if ones else 1.0)
         return built
 
     # -- forward ------------------------------------------------------------------------------
@@ -353,16 +354,23 @@ class WindowedLayer:
                 self.weight.copy_(apply_window(self.weight, self.window))  # forward no longer masks
 
     def _same_window(self, loaded: Tensor) -> bool:
-        """Whether ``loaded`` is this window, stored per channel pair or at the weight's shape."""
-        window = self.window
-        if loaded.shape not in (window.shape, self.weight.shape):
+        """Whether ``loaded`` is this layer's window, stored per channel pair or weight-shaped.
+
+        It is compared with the recipe's window, not the buffer: ``torch.distributed.checkpoint``
+        loads into the live buffer in place, so the buffer may already hold ``loaded``. A
+        mismatch refills the buffer from the recipe before the load is refused.
+        """
+        if loaded.shape not in (self.window.shape, self.weight.shape):
             return False
-        if window.is_meta:  # nothing to compare with yet: compare with the recipe's window
-            window = _broadcastable(self._recipe_window().values, window.dim())
+        window = _broadcastable(self._recipe_window().values, self.window.dim())
         window = window.expand(loaded.shape)
         if window.dtype == torch.bool:
-            return bool(torch.equal(loaded.to(window.device, torch.bool), window))
-        return bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
+            same = bool(torch.equal(loaded.to(window.device, torch.bool), window))
+        else:
+            same = bool(torch.allclose(loaded.to(window.device, window.dtype), window, rtol=1e-3))
+        if not same:
+            self._fill_window()
+        return same
 
 
 def _broadcastable(values: np.ndarray, dim: int) -> Tensor:

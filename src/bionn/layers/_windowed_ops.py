@@ -35,6 +35,7 @@ __all__ = [
     "BLOCK_ELEMENTS",
     "LinearBlocks",
     "apply_window",
+    "window_like",
     "linear_blocks",
     "windowed_convolution",
     "windowed_linear",
@@ -48,8 +49,24 @@ BLOCK_ELEMENTS = 2**20
 LinearBlocks = tuple[tuple[slice, slice], ...]
 
 
+def window_like(window: Tensor, weight: Tensor) -> Tensor:
+    """``window`` ready to meet ``weight``: sharded as a DTensor weight (FSDP2) is, else itself.
+
+    Every rank holds the whole window, so each takes its own shard locally, with no communication.
+    """
+    if not torch.distributed.is_available():
+        return window
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    if not isinstance(weight, DTensor) or isinstance(window, DTensor):
+        return window
+    full = window.expand(weight.shape).contiguous()
+    return distribute_tensor(full, weight.device_mesh, weight.placements, src_data_rank=None)
+
+
 def apply_window(weight: Tensor, window: Tensor) -> Tensor:
     """``weight`` with the window applied (bool: selected, real: scaled), in ``weight``'s dtype."""
+    window = window_like(window, weight)
     if window.dtype == torch.bool:
         return torch.where(window, weight, 0.0)
     return weight * window.to(weight.dtype)
