@@ -28,6 +28,7 @@ KERAS_BACKENDS := torch tensorflow jax
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict -q
 	$(BIN)/python -m pytest -q -m "not keras and not slow"
 	for backend in $(KERAS_BACKENDS); do \
@@ -69,6 +70,7 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist site src/*.egg-info

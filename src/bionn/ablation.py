@@ -35,7 +35,7 @@ Evaluate = Callable[[nn.Module], Mapping[str, float]]
 LAYER_TYPES = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
 
 
-def find_layer(model: nn.Module, name: str) -> nn.Module:
+def find_layer(model: nn.Module, name: str) -> nn.Linear | nn.Conv2d | nn.ConvTranspose2d:
     """The sub-module ``name`` of ``model``; a Linear, Conv2d or ConvTranspose2d.
 
     Raises:

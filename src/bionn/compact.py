@@ -124,6 +124,7 @@ def load_compact(path: str | os.PathLike[str], model: nn.Module) -> None:
         tensors[prefix + "window"] = layer.window
     try:
         state = OrderedDict(tensors)
+        # load_state_dict reads the versions from this attribute, which OrderedDict does not declare
         state._metadata = {key: {"version": v} for key, v in versions.items()}  # type: ignore[attr-defined]
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:

@@ -69,6 +69,7 @@ class MouseArguments(_WindowedLayerHooks):
         recipe = self._make_recipe(
             recipes.mouse, usage, radius, grids[x_name], grids[y_name], grid_names=self._grid_names
         )
+        # the windowed layer class after this mixin in the MRO takes recipe= and scale_init=
         super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
         chosen = {x_name: recipe.x_grid, y_name: recipe.y_grid}
         self._record_arguments(
@@ -113,5 +114,6 @@ class SchizoArguments(_WindowedLayerHooks):
             layer=type(self).__name__,
             draw_seed=self._draw_seed,
         )
+        # the windowed layer class after this mixin in the MRO takes recipe= and scale_init=
         super().__init__(*args, recipe=recipe, scale_init=scale_init, **kwargs)  # type: ignore[call-arg]
         self._record_arguments(usage=recipes.as_real("usage", usage), form=form, seed=recipe.seed)

@@ -204,7 +204,7 @@ class MouseRecipe:
         x_width = _grid_width(self.grid_names[0], self.x_grid, n_x)
         y_width = _grid_width(self.grid_names[1], self.y_grid, n_y)
         radius = self.radius
-        if radius is None:
+        if radius is None:  # then usage is not: mouse() takes exactly one of them
             radius, _ = radius_for_usage(n_x, n_y, x_width, y_width, self.usage)  # type: ignore[arg-type]
         return WindowSpec("2d", radius=radius, x_width=x_width, y_width=y_width)
 
@@ -378,7 +378,7 @@ def _asked(recipe: Recipe) -> str:
     """What the caller asked of ``recipe``, in the words of its API (for error messages)."""
     if isinstance(recipe, MouseRecipe):
         return f"usage={recipe.usage!r}" if recipe.radius is None else f"radius={recipe.radius!r}"
-    spec: WindowSpec = recipe  # type: ignore[assignment]  # the only other recipe
+    spec: WindowSpec = recipe  # type: ignore[assignment]  # the only other recipe class
     if spec.form == "2d":
         return (
             f"window2d_width={spec.radius!r} (input2d_width={spec.x_width}, "

@@ -131,14 +131,18 @@ def removal_window(
         )
     iy = np.arange(n_y)[:, None]
     ix = np.arange(n_x)[None, :]
+    # NumPy's stubs type a ufunc's result (np.abs) as Any: annotated names keep the returns typed
     if pattern == "diagonal":
-        return np.abs(iy - ix) < strength
+        near: np.ndarray = np.abs(iy - ix) < strength
+        return near
     if pattern == "gaussian":
         return _gaussian(n_x, n_y, strength)
     if pattern == "random":
         return _random(n_x, n_y, strength, seed, random_protocol)
     if pattern == "centered":
-        return (np.abs(iy - n_y / 2) <= strength / 2) & (np.abs(ix - n_x / 2) <= strength / 2)
+        rows = np.abs(iy - n_y / 2) <= strength / 2
+        block: np.ndarray = rows & (np.abs(ix - n_x / 2) <= strength / 2)
+        return block
     if pattern == "striping":
         return _striping(n_x, n_y, strength)
     return _band(n_x, n_y, strength)
@@ -192,7 +196,8 @@ def _gaussian(n_x: int, n_y: int, strength: int) -> np.ndarray:
     # math.exp on each distinct offset iy - ix, then gathered: the same floats as a loop
     offsets = range(-(n_x - 1), n_y)
     values = np.array([math.exp(-(d * d) / (2 * sigma * sigma)) for d in offsets])
-    return values[np.arange(n_y)[:, None] - np.arange(n_x)[None, :] + n_x - 1]
+    gathered: np.ndarray = values[np.arange(n_y)[:, None] - np.arange(n_x)[None, :] + n_x - 1]
+    return gathered
 
 
 def _random(n_x: int, n_y: int, strength: int, seed: int, protocol: str) -> np.ndarray:
@@ -230,4 +235,5 @@ def _band(n_x: int, n_y: int, strength: int) -> np.ndarray:
     rxy = (n_x - 1) / (n_y - 1)
     half_width = (n_x * n_y / math.sqrt(n_x * n_x + n_y * n_y)) * (1.0 - math.sqrt(strength * 0.01))
     limit = half_width * math.sqrt(rxy * rxy + 1)
-    return np.abs(rxy * np.arange(n_y)[:, None] - np.arange(n_x)[None, :]) < limit
+    band: np.ndarray = np.abs(rxy * np.arange(n_y)[:, None] - np.arange(n_x)[None, :]) < limit
+    return band

@@ -121,7 +121,7 @@ def seed_class(
     Returns:
         ``cls``, completed.
     """
-    init.__signature__ = signature  # type: ignore[attr-defined]
+    init.__signature__ = signature  # type: ignore[attr-defined]  # read by inspect.signature
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     parameters = signature.parameters
     positional = [
@@ -136,6 +136,6 @@ def seed_class(
         f"{', '.join(positional)}. Window arguments: {defaults}; forms "
         f"{', '.join(row.forms)}. See :mod:`{cls.__module__}`.\n"
     )
-    cls.__init__ = init  # type: ignore[misc]
-    cls._refuse_empty_window = False  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[method-assign]  # the seed's constructor, by design
+    cls._refuse_empty_window = False  # type: ignore[attr-defined]  # T: either windowed layer
     return cls

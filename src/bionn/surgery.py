@@ -34,6 +34,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -95,7 +96,8 @@ def replace_layers(
 
     """
     rules = LayerRules(policy, min_channels, caller, include, exclude, base_type=nn.Module)
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, tuple(policy))]
+    supported = tuple(policy)
+    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, supported)]
     rules.start([n for n, _ in layers], skip_last)
 
     reasons = {name: _skip_reason(rules, name, module) for name, module in layers}
@@ -151,7 +153,8 @@ def _skip_reason(rules: LayerRules, name: str, module: nn.Module) -> str:
             "or computed elsewhere (nn.MultiheadAttention reads out_proj.weight itself, "
             "spectral_norm computes it); give the type a policy entry to convert it"
         )
-    channels = min(module.weight.shape[:2])  # the window's two axes, (y, x) in weight order
+    weight = cast(torch.Tensor, module.weight)  # every policy type has a weight tensor
+    channels = min(weight.shape[:2])  # the window's two axes, (y, x) in weight order
     return rules.skip_reason(name, type(module), channels)
 
 
@@ -247,7 +250,7 @@ def _adopt_parameters(layers: list[tuple[str, nn.Module]], new_by_id: dict[int, 
             if adopted[id(old)].shape == parameter.shape:
                 setattr(new, attribute, adopted[id(old)])
         if "window" in new._buffers:
-            window = windows.setdefault(id(module.weight), new.window)
+            window = windows.setdefault(id(module.weight), cast(torch.Tensor, new.window))
             new.window = window
 
 

@@ -29,6 +29,7 @@ from bionn.report import usage_report
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from mpl_toolkits.mplot3d import Axes3D
 
 __all__ = ["plot_usage", "plot_window"]
 
@@ -165,7 +166,7 @@ def _plane(count: int, width: int) -> np.ndarray:
     return np.stack([(index % width) / width, (index // width) / rows], axis=1)
 
 
-def _draw_cone(axes: Axes, layer: WindowedLayer, node: int | None) -> None:
+def _draw_cone(axes: Axes3D, layer: WindowedLayer, node: int | None) -> None:
     matrix = _xy_matrix(layer) > 0
     spec = layer.window_spec
     x_nodes = _plane(matrix.shape[1], spec.x_width)

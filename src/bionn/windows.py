@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 import numpy as np
 
@@ -371,10 +372,11 @@ class WindowSpec:
                 n_x, n_y, self.reduction
             )
             return Window(values, usage, halfbandwidth)
-        elif self.form == "kernel":
-            values = window_random((n_y, n_x), self.reduction, self.seed)  # type: ignore[arg-type]
+        elif self.form == "kernel":  # random forms have a seed: __post_init__ refuses None
+            values = window_random((n_y, n_x), self.reduction, cast(int, self.seed))
         else:  # 'random' / 'individual': every weight on its own
-            values = window_random((n_y, n_x, *kernel_shape), self.reduction, self.seed)  # type: ignore[arg-type]
+            shape = (n_y, n_x, *kernel_shape)
+            values = window_random(shape, self.reduction, cast(int, self.seed))
         return Window(values, binary_usage(values), halfbandwidth)
 
 

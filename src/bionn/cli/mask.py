@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from collections.abc import Callable
 
 import bionn
 from bionn.cli import error_exit
@@ -72,6 +73,7 @@ def build_layer(args: argparse.Namespace) -> WindowedLayer:
     sizes = (args.in_channels, args.out_channels)
     kernel = () if args.layer == "linear" else (args.kernel,)
     seed_style = {k: getattr(args, k) for k in _SEED_STYLE if getattr(args, k) is not None}
+    cls: Callable[..., WindowedLayer]  # the class chosen below
     if seed_style:
         if args.usage is not None or args.radius is not None:
             raise ValueError("give either --usage/--radius or the seed-style arguments, not both")

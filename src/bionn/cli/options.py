@@ -54,7 +54,11 @@ def add_config_arguments(
         base, _ = field_type(cls, f.name)
         flag = "--" + f.name.replace("_", "-")
         group = groups[f.metadata["group"]]
-        common = {"dest": f.name, "default": argparse.SUPPRESS, "help": _default_text(f)}
+        common: dict[str, Any] = {
+            "dest": f.name,
+            "default": argparse.SUPPRESS,
+            "help": _default_text(f),
+        }
         choices = cls.choices(f.name)
         if base is bool:
             group.add_argument(flag, action=argparse.BooleanOptionalAction, **common)

@@ -178,7 +178,8 @@ def _decode_all(
     """Decode into one preallocated tensor; return it, the good indices and the error texts."""
     images = torch.empty(len(files), channels, size, size, dtype=torch.uint8)
     jobs = [(p, size, channels) for p in files]
-    good, errors = [], []
+    good: list[int] = []
+    errors: list[str] = []
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 0 else None
     try:
         decoded = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -114,7 +115,7 @@ def run_ablation(config: AblateConfig) -> dict[str, Path]:
         loaded = load_checkpoint(config.checkpoint, device, kind="classifier")
         run = loaded.config
         data, root = config.data or run.data, config.data_root or run.data_root
-        size, channels = run.image_size, run.channels
+        size, channels = cast(int, run.image_size), run.channels  # a run's config is resolved
     else:
         data, root, size, channels = config.data or "mnist", config.data_root or "data", 28, None
     store = ResultStore(config.out, _identity(config, data))

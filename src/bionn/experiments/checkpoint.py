@@ -19,7 +19,7 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -53,7 +53,9 @@ class CheckpointError(ValueError):
 
 def get_rng_states() -> dict[str, Any]:
     """torch, CUDA, NumPy and Python RNG states as ``weights_only``-loadable values."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    # legacy=True (the default) gives the tuple; NumPy's stubs type the call as the dict
+    state = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state())
+    kind, keys, pos, has_gauss, cached = state
     version, internal, gauss = random.getstate()
     return {
         "torch": torch.get_rng_state(),

@@ -102,10 +102,10 @@ class _Length:
 
 def epoch_indices(n: int, epoch: int, seed: int, place: Dist, drop_last: bool) -> torch.Tensor:
     """Return this rank's sample order for ``epoch``: a function of (seed, epoch) only."""
-    sampler = DistributedSampler(
-        _Length(n),
+    sampler: DistributedSampler[int] = DistributedSampler(
+        _Length(n),  # type: ignore[arg-type]  # not a Dataset: the sampler only takes its len()
         num_replicas=place.world,
-        rank=place.rank,  # type: ignore[arg-type]
+        rank=place.rank,
         shuffle=True,
         seed=seed,
         drop_last=drop_last,

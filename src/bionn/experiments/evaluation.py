@@ -13,11 +13,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
-from bionn.data import GREY_DATASETS, write_text
+from bionn.data import GREY_DATASETS, ImageData, write_text
 
 __all__ = ["EvalSettings", "apply_threshold", "evaluate_run", "read_records", "run_radius"]
 
@@ -122,7 +122,7 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
 
     config = loaded.config
     cache_dir = Path(settings.cache_dir) if settings.cache_dir else default_cache_dir()
-    train = load_data(
+    split = load_data(
         config.data,
         size=config.image_size,
         channels=config.channels,
@@ -130,6 +130,7 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
         data_root=config.data_root,
         cache_dir=config.cache_dir,
     )
+    train = cast(ImageData, split)  # only an image folder's test split can be missing
     proxy_data = (config.data.lower(), train.images, train.labels) if metric == "proxy" else None
     extractor, name = make_extractor(
         metric,
@@ -161,7 +162,7 @@ def _generator_scores(loaded: Any, settings: EvalSettings, metric: str) -> dict[
         "n_fake": result.n_fake,
     }
     if metric == "proxy":
-        scores["proxy_accuracy"] = extractor.accuracy
+        scores["proxy_accuracy"] = extractor.accuracy  # type: ignore[attr-defined]  # ProxyFeatures
     return scores
 
 

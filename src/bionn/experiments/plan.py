@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 from bionn.experiments.config import RunConfig, published_values
 
@@ -72,7 +73,7 @@ def resolve(config: RunConfig, facts: DataFacts) -> RunPlan:
     config = dataclasses.replace(
         config,
         **published_values(config),
-        channels=facts.channels,
+        channels=cast(Literal[1, 3], facts.channels),  # RunConfig validates it
         classes=config.classes or facts.classes,
     )
     return RunPlan(config=config, data=facts, run_dir=config.run_dir())

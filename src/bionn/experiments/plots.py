@@ -98,7 +98,7 @@ def plot_vs_usage(points: list[dict[str, Any]], ylabel: str, path: Path) -> Path
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(6, 4))
     points = sorted(points, key=lambda p: p["usage"])
-    failed_label = "not converged"
+    failed_label: str | None = "not converged"
     for p in points:
         ax.scatter(
             [p["usage"]] * len(p["values"]), p["values"], color="tab:blue", alpha=0.6, zorder=3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -62,7 +63,7 @@ class SampledImages:
                 part = labels[start : start + count] if labels is not None else None
                 images = model.sample(count, generator, part)
             else:
-                images = model.sample(count, self.steps, generator)
+                images = cast(DDIM, model).sample(count, self.steps, generator)  # __post_init__
             yield (images.float().cpu() * 255).round().clamp(0, 255).to(torch.uint8)
 
 

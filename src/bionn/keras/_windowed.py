@@ -61,7 +61,8 @@ def named_errors(name: str, make: Callable[..., T], /, *args: Any, **kwargs: Any
 
 def recipe_to_config(recipe: Recipe) -> dict[str, Any]:
     """A recipe as JSON-friendly values: its class name and its fields."""
-    return {"class_name": type(recipe).__name__, "config": dataclasses.asdict(recipe)}  # type: ignore[call-overload]
+    fields = dataclasses.asdict(recipe)  # type: ignore[call-overload]  # recipes are dataclasses
+    return {"class_name": type(recipe).__name__, "config": fields}
 
 
 def recipe_from_config(config: Recipe | Mapping[str, Any]) -> Recipe:
@@ -124,8 +125,13 @@ class WindowedKerasLayer:
     # A window keeping no weight raises; the seed's classes (bionn.seed_defaults) warn instead.
     _refuse_empty_window = True
 
+    # The Keras layer's attributes that the mixin uses (Keras is untyped). Its methods, which
+    # the super() calls below reach, are invisible to mypy: those calls ignore [misc].
     name: str
     built: bool
+    kernel_initializer: Any
+    variable_dtype: Any
+    _kernel: Any  # Dense's and Conv2D's (Conv2DTranspose: kernel)
     recipe: Recipe
     window_spec: WindowSpec | None
     usage: float | None
@@ -139,7 +145,7 @@ class WindowedKerasLayer:
         scale_init: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         self.recipe = named_errors(type(self).__name__, recipe_from_config, recipe)
         self.scale_init = bool(scale_init)
         self._record_arguments(recipe=recipe_to_config(self.recipe))
@@ -162,7 +168,7 @@ class WindowedKerasLayer:
 
     def _kernel_variable(self) -> Any:
         """Return the kernel ``keras.Variable`` (the parent names it ``_kernel`` or ``kernel``)."""
-        return self._kernel  # type: ignore[attr-defined]
+        return self._kernel
 
     # -- build ----------------------------------------------------------------------------------
 
@@ -177,7 +183,7 @@ class WindowedKerasLayer:
         if self.scale_init:
             self.kernel_initializer = functools.partial(self._scaled_kernel, original)
         try:
-            super().build(input_shape)  # type: ignore[misc]
+            super().build(input_shape)  # type: ignore[misc]  # the Keras layer's
         finally:
             self.kernel_initializer = original
         values = self._window_for(self._kernel_variable().shape)
@@ -186,7 +192,7 @@ class WindowedKerasLayer:
         variable = keras.Variable(
             initializer=lambda shape, dtype: ops.convert_to_tensor(values, dtype=dtype),
             shape=values.shape,
-            dtype=self.variable_dtype,  # type: ignore[attr-defined]
+            dtype=self.variable_dtype,
             trainable=False,
             name="window",
         )
@@ -264,11 +270,12 @@ class WindowedKerasLayer:
 
     def get_config(self) -> dict[str, Any]:
         """Return the parent's config plus every window argument (random forms: their seed)."""
-        return {**super().get_config(), **dict(self._window_config)}  # type: ignore[misc]
+        parent = super().get_config()  # type: ignore[misc]  # the Keras layer's
+        return {**parent, **dict(self._window_config)}
 
     def save_own_variables(self, store: Any) -> None:
         """Kernel and bias as the parent saves them, plus the window's checksum."""
-        super().save_own_variables(store)  # type: ignore[misc]
+        super().save_own_variables(store)  # type: ignore[misc]  # the Keras layer's
         if self.built and self._window_digest is not None:
             store[CHECKSUM_KEY] = self._window_digest
 
@@ -284,7 +291,7 @@ class WindowedKerasLayer:
                     "with the same form, usage/radius, grids, reduction and seed as the saved one"
                 )
         parent_store = {key: store[key] for key in keys if key != CHECKSUM_KEY}
-        super().load_own_variables(parent_store)  # type: ignore[misc]
+        super().load_own_variables(parent_store)  # type: ignore[misc]  # the Keras layer's
 
     # -- counting (seed-compatible names) -------------------------------------------------------
 

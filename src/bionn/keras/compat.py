@@ -43,7 +43,7 @@ from bionn.seed_defaults import (
 
 __all__ = ["mConv2D", "mConv2DTranspose", "mDense", "SzConv2D", "SzDense"]
 
-L = TypeVar("L", bound=type)
+L = TypeVar("L")
 
 # Each class's positional order: "*" stands for its row's window arguments, "..." for the rest
 # of the Keras layer's arguments in Keras' order. Window arguments not placed are keyword-only.
@@ -74,7 +74,7 @@ _ALL_WINDOW_DEFAULTS = {name: SEED_DEFAULTS[name] for name in KERAS_MOUSE_ARGS}
 
 def _keras_parameters(base: type) -> dict[str, inspect.Parameter]:
     """The named arguments of the Keras layer under ``base``, in its order."""
-    keras_layer = next(cls for cls in base.__mro__ if cls.__module__.startswith("keras."))
+    keras_layer: type[Any] = next(c for c in base.__mro__ if c.__module__.startswith("keras."))
     parameters = inspect.signature(keras_layer.__init__).parameters.values()
     return {p.name: p for p in parameters if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
 
@@ -91,7 +91,7 @@ def _positions(row: SeedLayer, base: type) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _seed_layer(cls: L) -> L:
+def _seed_layer(cls: type[L]) -> type[L]:
     """Give the class statement ``cls`` the constructor of its row of the seed's table."""
     row = seed_row("keras", cls.__name__)
     positions = _positions(row, cls)

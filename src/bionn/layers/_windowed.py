@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
@@ -33,13 +33,18 @@ __all__ = ["WindowedLayer", "MouseLayer", "SchizoLayer", "plain_arguments", "tor
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:  # every windowed layer is a torch layer: the mixin may use nn.Module's API
+    _Module = nn.Module
+else:  # at run time the torch layer after the mixin in the MRO provides it
+    _Module = object
+
 
 def torch_seed() -> int:
     """A fresh seed for random forms from torch's RNG (reproducible after ``torch.manual_seed``)."""
     return int(torch.randint(2**31 - 1, (), device="cpu").item())  # cpu: works under meta too
 
 
-class WindowedLayer:
+class WindowedLayer(_Module):
     """Mixin for ``nn.Module`` layers with a ``weight`` whose first two dims are (y, x).
 
     Subclasses put it before the torch layer in their bases and give :meth:`_channel_axes`
@@ -98,7 +103,7 @@ class WindowedLayer:
         spec = recipes.resolve(recipe, n_x, n_y, kernel_shape, layer=layer)
         # warnings are the seed classes': caller -> their __init__ -> Windowed*'s -> here -> recipes
         recipes.warn_dead_channels(n_x, n_y, spec, layer, stacklevel=5)
-        super().__init__(**arguments)  # type: ignore[call-arg]
+        super().__init__(**arguments)
         built = self._install_window(spec, scale_init)
         recipes.check_window_kept(
             built,
@@ -132,7 +137,7 @@ class WindowedLayer:
         per_pair = tuple(weight.shape[:2]) + (1,) * (weight.dim() - 2)
         shape = weight.shape if spec.form in PER_WEIGHT_FORMS else per_pair
         window = torch.empty(shape, dtype=dtype, device=weight.device)
-        self.register_buffer("window", window)  # type: ignore[attr-defined]
+        self.register_buffer("window", window)
         return self._build_window()
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> WindowedLayer:
@@ -143,15 +148,15 @@ class WindowedLayer:
         recipe, is filled here whatever init follows.
         """
         was_meta = self.window.is_meta
-        super()._apply(fn, recurse)  # type: ignore[misc]
+        super()._apply(fn, recurse)
         if was_meta and not self.window.is_meta:
             self._fill_window()
         return self
 
     def reset_parameters(self) -> None:
         """The parent's initialisation, then the window rebuilt and scaled (docs/spec.md)."""
-        super().reset_parameters()  # type: ignore[misc]
-        if "window" in self._buffers:  # type: ignore[attr-defined]  # not in the parent's __init__
+        super().reset_parameters()  # type: ignore[misc]  # the torch layer's, after the mixin
+        if "window" in self._buffers:  # not in the parent's __init__
             self._build_window()
 
     def _recipe_window(self) -> Window:
@@ -269,15 +274,16 @@ class WindowedLayer:
         result owns its own tensors.
         """
         plain_class = self.plain_class()
-        plain = plain_class(**plain_arguments(self, plain_class))  # type: ignore[arg-type]
-        plain.weight.copy_(self.masked_weight())
-        if self.bias is not None:  # type: ignore[attr-defined]
-            plain.bias.copy_(self.bias)  # type: ignore[attr-defined]
+        plain = plain_class(**plain_arguments(self, plain_class))
+        # nn.Module types attributes it does not declare Tensor | Module: these are tensors
+        plain.weight.copy_(self.masked_weight())  # type: ignore[operator]
+        if self.bias is not None:
+            plain.bias.copy_(self.bias)  # type: ignore[operator, arg-type]
         for name, parameter in plain.named_parameters():
             parameter.requires_grad_(getattr(self, name).requires_grad)
         if self.frozen:  # the plain copy is an ordinary layer: it trains as before the freeze
             plain.weight.requires_grad_(self._requires_grad_before_freeze)
-        return plain.train(self.training)  # type: ignore[attr-defined]
+        return plain.train(self.training)
 
     # -- counting (seed-compatible names) -----------------------------------------------------
 
@@ -320,7 +326,7 @@ class WindowedLayer:
 
     def extra_repr(self) -> str:
         """The parent's repr plus form and usage."""
-        return f"{super().extra_repr()}, {self._window_repr()}"  # type: ignore[misc]
+        return f"{super().extra_repr()}, {self._window_repr()}"
 
     # -- state_dict ---------------------------------------------------------------------------
 
@@ -344,7 +350,7 @@ class WindowedLayer:
         if loaded is not None and loaded.shape != self.window.shape:  # weight-shaped: saved
             first = (slice(None),) * 2 + (slice(0, 1),) * (loaded.dim() - 2)  # before windows
             state_dict[key] = loaded[first].contiguous()  # were stored per channel pair
-        super()._load_from_state_dict(  # type: ignore[misc]
+        super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
         if loaded is None and key in missing_keys:

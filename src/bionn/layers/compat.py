@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 from inspect import Parameter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bionn import recipes
 from bionn.layers._windowed import WindowedLayer, torch_seed
@@ -87,22 +87,42 @@ def _seed_layer(cls: type[L]) -> type[L]:
 class mLinear(WindowedLinear):  # noqa: N801 - the seed's name
     """The original mouse-mimetic code's ``mLinear``: ``nn.Linear`` with a window of any form."""
 
+    if TYPE_CHECKING:  # the seed's constructor, which _seed_layer sets (help() shows it)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
 
 @_seed_layer
 class mConv2d(WindowedConv2d):  # noqa: N801 - the seed's name
     """The original mouse-mimetic code's ``mConv2d``: ``nn.Conv2d`` with a window."""
+
+    if TYPE_CHECKING:  # the seed's constructor, which _seed_layer sets (help() shows it)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
 
 @_seed_layer
 class mConvTranspose2d(WindowedConvTranspose2d):  # noqa: N801 - the seed's name
     """The original code's ``mConvTranspose2d``; ``input2d_width`` lays out the output channels."""
 
+    if TYPE_CHECKING:  # the seed's constructor, which _seed_layer sets (help() shows it)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
 
 @_seed_layer
 class SzLinear(WindowedLinear):
     """The original schizophrenia-mimicking code's ``SzLinear``: a band or random ``nn.Linear``."""
 
+    if TYPE_CHECKING:  # the seed's constructor, which _seed_layer sets (help() shows it)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
 
 @_seed_layer
 class SzConv2d(WindowedConv2d):
     """The original schizophrenia-mimicking code's ``SzConv2d``: a band or random ``nn.Conv2d``."""
+
+    if TYPE_CHECKING:  # the seed's constructor, which _seed_layer sets (help() shows it)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...

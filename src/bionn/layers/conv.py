@@ -77,8 +77,9 @@ class WindowedConv2d(WindowedLayer, nn.Conv2d):
         """The parent's convolution (padding modes included) with the masked weight."""
         if self.frozen:
             return self._conv_forward(input, self.weight, self.bias)
-        padding = list(self.padding)
-        if self.padding_mode != "zeros" or isinstance(self.padding, str):
+        if self.padding_mode == "zeros" and not isinstance(self.padding, str):
+            padding = list(self.padding)
+        else:
             # as nn.Conv2d: pad first ('same' may be uneven), then convolve without padding
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=mode)

@@ -39,6 +39,8 @@ class WindowedConvTranspose2d(WindowedLayer, nn.ConvTranspose2d):
     """
 
     _grid_names = ("out_grid", "in_grid")
+    # _ConvNd types it ``str | tuple``: a transposed conv's padding is never a string
+    padding: tuple[int, ...]
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -56,7 +57,7 @@ class FeatureStats:
     def update(self, features: Tensor) -> None:
         """Add a batch of features of shape ``(n, d)``."""
         features = features.detach().to("cpu", torch.float64).flatten(1)
-        if self.total is None:
+        if self.total is None or self.outer is None:  # both or neither: set together here
             self.total = torch.zeros(features.shape[1], dtype=torch.float64)
             self.outer = torch.zeros(features.shape[1], features.shape[1], dtype=torch.float64)
         elif features.shape[1] != self.total.shape[0]:
@@ -79,14 +80,15 @@ class FeatureStats:
     def mean(self) -> Tensor:
         """The mean feature, float64."""
         self._require(1)
-        return self.total / self.n
+        return cast(Tensor, self.total) / self.n  # set by the first update
 
     @property
     def covariance(self) -> Tensor:
         """The unbiased (n - 1) sample covariance, float64."""
         self._require(2)
         mean = self.mean
-        return (self.outer - self.n * torch.outer(mean, mean)) / (self.n - 1)
+        outer = cast(Tensor, self.outer)  # set by the first update
+        return (outer - self.n * torch.outer(mean, mean)) / (self.n - 1)
 
     @property
     def features(self) -> Tensor:

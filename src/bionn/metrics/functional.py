@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -97,7 +97,8 @@ def _torch_fidelity_kid() -> Callable[..., dict[str, float]] | None:
         from torch_fidelity.metric_kid import kid_features_to_metric
     except ImportError:
         return None
-    return kid_features_to_metric
+    kid: Callable[..., dict[str, float]] = kid_features_to_metric  # torch-fidelity is untyped
+    return kid
 
 
 def kernel_distance(
@@ -156,7 +157,7 @@ def kernel_distance(
     return float(values.mean()), float(values.std())
 
 
-def welch_t_test(a: ArrayLike, b: ArrayLike) -> float:
+def welch_t_test(a: ArrayLike | Sequence[float], b: ArrayLike | Sequence[float]) -> float:
     """Two-sided p-value of Welch's t-test (unequal variances), NaN with < 2 values per side.
 
     Args:

@@ -10,11 +10,12 @@ number of files, any mix of sizes and formats, each resized and centre-cropped t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor
 
-from bionn.data import GREY_DATASETS, FolderImages, load_data, open_folder
+from bionn.data import GREY_DATASETS, FolderImages, ImageData, load_data, open_folder
 
 __all__ = ["GREY_DATASETS", "load_dataset", "load_folder", "to_float"]
 
@@ -42,7 +43,8 @@ def load_dataset(
     key = name.lower().replace("-", "").replace("_", "")
     if key not in GREY_DATASETS:
         raise ValueError(f"unknown data set {name!r}; known: {', '.join(GREY_DATASETS)}")
-    data = load_data(key, size=size or 28, channels=1, train=train, data_root=str(root))
+    split = load_data(key, size=size or 28, channels=1, train=train, data_root=str(root))
+    data = cast(ImageData, split)  # only an image folder's test split can be missing
     return data.images, data.labels
 
 

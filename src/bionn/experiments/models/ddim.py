@@ -12,6 +12,7 @@ sizes that are not a multiple of ``2**(levels - 1)`` are padded (replicate) and 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -160,7 +161,7 @@ class UNet(nn.Module):
             self.up.append(Level(inputs, w, dropout, bio, i >= levels - 3, i == attn_level))
         self.head = nn.Conv2d(widths[0], channels, 1)
         nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        nn.init.zeros_(cast(Tensor, self.head.bias))  # Conv2d's bias=True: never None
 
     def forward(self, noisy: Tensor, variance: Tensor) -> Tensor:
         """Predicted noise, same shape as ``noisy``."""
@@ -175,7 +176,8 @@ class UNet(nn.Module):
         x = torch.cat([stem, embedding], dim=1)
         skips = []
         for level in self.down:
-            for block, attn in zip(level.blocks, level.attention, strict=False):
+            # a Level, which ModuleList types as a Module: its attributes read as Tensor | Module
+            for block, attn in zip(level.blocks, level.attention, strict=False):  # type: ignore[arg-type]
                 x = attn(block(x))
                 skips.append(x)
             x = F.avg_pool2d(x, 2)
@@ -183,13 +185,17 @@ class UNet(nn.Module):
             x = block(x)
         for level in self.up:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-            for block, attn in zip(level.blocks, level.attention, strict=False):
+            # a Level, as above
+            for block, attn in zip(level.blocks, level.attention, strict=False):  # type: ignore[arg-type]
                 x = attn(block(torch.cat([x, skips.pop()], dim=1)))
         return self.head(x)[..., :h_in, :w_in]
 
 
 class DDIM(nn.Module):
     """The U-Net plus the data normalisation (per-channel mean / std buffers) and sampling."""
+
+    mean: Tensor  # buffers, which nn.Module would type Tensor | Module
+    std: Tensor
 
     def __init__(self, network: UNet, channels: int, image_size: int) -> None:
         super().__init__()

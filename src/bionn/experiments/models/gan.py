@@ -10,6 +10,8 @@ tutorial's (16, 16), (16, 8), (8, 8) at width 64).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -64,6 +66,7 @@ class Generator(nn.Module):
         widths = [width * 2**k for k in range(n_up - 1, -1, -1)]
         self.start, self.style, self.classes = start, style, classes
         z_in = z_dim + classes
+        conv_args: dict[str, Any]  # the kernel size, then keyword arguments of the convs
         if style == "paper":
             features = start * start * widths[0]
             self.stem = nn.Sequential(
@@ -181,7 +184,7 @@ class GAN(nn.Module):
             raise BuildError(f"unknown GAN style {style!r}")
         if bio.variant == "mouse" and width % 8:
             raise BuildError(f"the mouse GAN needs a width divisible by 8, got {width}")
-        common = {
+        common: dict[str, Any] = {
             "image_size": image_size,
             "channels": channels,
             "classes": classes,

@@ -55,6 +55,7 @@ class Context:
     def fast(self, module: nn.Module) -> nn.Module:
         """Return ``module`` as the training step calls it: compiled and/or in DDP as configured."""
         wrapped = wrap(module, self.place)
+        # torch.compile is typed to return a callable; given a module it returns one
         return torch.compile(wrapped) if self.config.compile else wrapped  # type: ignore[return-value]
 
     def scaler(self, name: str) -> torch.amp.GradScaler:

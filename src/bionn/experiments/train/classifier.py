@@ -6,7 +6,7 @@ Train / test loss and accuracy per epoch, and the loss-curve plot the schizophre
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -22,12 +22,13 @@ _EVAL_BATCH = 512
 
 
 def _optimizer(config: ClassifierConfig, params: Any) -> torch.optim.Optimizer:
+    lr = cast(float, config.lr)  # a resolved config (bionn.experiments.plan) has every value
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, config.lr)
+        return torch.optim.Adam(params, lr)
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, config.lr)
+        return torch.optim.RMSprop(params, lr)
     weight_decay = 5e-4 if config.model == "vgg16" else 0.0
-    return torch.optim.SGD(params, config.lr, momentum=0.9, weight_decay=weight_decay)
+    return torch.optim.SGD(params, lr, momentum=0.9, weight_decay=weight_decay)
 
 
 def _augment(images: Tensor) -> Tensor:
@@ -44,6 +45,7 @@ class ClassifierTrainer(Trainer):
     """Cross-entropy steps; evaluation on the test split at each epoch's end."""
 
     drop_last = False
+    config: ClassifierConfig
 
     def __init__(
         self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None

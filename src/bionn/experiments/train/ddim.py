@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -52,6 +53,8 @@ CPU_MICRO_BATCH = 16
 class DDIMTrainer(Trainer):
     """Noise-prediction steps with EMA weights for sampling."""
 
+    config: DDIMConfig
+
     def __init__(
         self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
     ) -> None:
@@ -61,10 +64,9 @@ class DDIMTrainer(Trainer):
         self.repetitions = self.config.repetitions
         model.set_normalisation(data.images)
         model.to(memory_format=torch.channels_last)  # oneDNN / cuDNN's fast layout
+        lr = cast(float, self.config.lr)  # a resolved config has every value
         # fused: one kernel for all tensors (CPU and CUDA), the same update as the loop
-        self.optimizers = {
-            "network": torch.optim.Adam(model.network.parameters(), self.config.lr, fused=True)
-        }
+        self.optimizers = {"network": torch.optim.Adam(model.network.parameters(), lr, fused=True)}
         self.network = ctx.fast(model.network)
         self.ema = EMA(model, self.config.ema)
         self.micro_batch = self.config.micro_batch or (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -46,6 +47,8 @@ def frozen(module: nn.Module) -> Iterator[None]:
 class GANTrainer(Trainer):
     """Alternating discriminator / generator steps."""
 
+    config: GANConfig
+
     def __init__(
         self, ctx: Context, model: nn.Module, data: ImageData, test: ImageData | None
     ) -> None:
@@ -54,9 +57,10 @@ class GANTrainer(Trainer):
         self.gan: GAN = model
         config = self.config
         betas = (config.beta1, config.beta2)
+        lr = cast(float, config.lr)  # a resolved config (bionn.experiments.plan) has every value
         # fused: one kernel for all tensors (CPU and CUDA), the same update as the loop
         self.optimizers = {
-            name: torch.optim.Adam(getattr(model, name).parameters(), config.lr, betas, fused=True)
+            name: torch.optim.Adam(getattr(model, name).parameters(), lr, betas, fused=True)
             for name in ("generator", "discriminator")
         }
         model.to(memory_format=torch.channels_last)  # oneDNN / cuDNN's fast layout
@@ -66,6 +70,7 @@ class GANTrainer(Trainer):
         self.judge = self.discriminator
         if ctx.place.active:
             compiled = torch.compile(model.discriminator) if config.compile else None
+            # torch.compile is typed to return a callable; given a module it returns one
             self.judge = compiled or model.discriminator  # type: ignore[assignment]
         self.label_noise = config.label_noise or 0.0
         self.model.train(not config.keras_mode)

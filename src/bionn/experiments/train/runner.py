@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -161,7 +161,7 @@ class _Run:
             len(ddp.epoch_indices(len(train), 0, config.seed, self.place, trainer.drop_last))
             * trainer.repetitions
         )
-        batch = config.batch_size
+        batch = cast(int, config.batch_size)  # a resolved config has every value
         batches = n_local // batch if trainer.drop_last else -(-n_local // batch)
         if batches < 1:
             raise DataError(
@@ -196,7 +196,7 @@ class _Run:
     # -- files ------------------------------------------------------------------------------
 
     def _checkpoint(self, trainer: Trainer, step: int) -> Path:
-        rng = get_rng_states()
+        rng: dict[str, Any] | list[Any] = get_rng_states()
         if self.place.active:  # each rank continues its own noise stream on resume
             gathered: list[Any] = [None] * self.place.world
             torch.distributed.all_gather_object(gathered, rng)
@@ -287,6 +287,7 @@ class _Run:
         from tqdm import tqdm
 
         config, place = self.config, self.place
+        batch_size = cast(int, config.batch_size)  # a resolved config has every value
         bar = tqdm(
             total=self.total,
             initial=step,
@@ -312,7 +313,7 @@ class _Run:
                 ]
             )
             for batch in range(offset, self.batches_per_epoch):
-                index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                index = order[batch * batch_size : (batch + 1) * batch_size]
                 images = data.images[index].to(place.device).float() / 255.0
                 metrics = trainer.train_step(images, data.labels[index].to(place.device))
                 step += 1
